@@ -1,0 +1,5 @@
+//! Authentication: passwords and the first administrator of a tenant. Sessions, tokens,
+//! single-use links and throttling arrive with access control.
+
+pub mod bootstrap;
+pub mod password;

@@ -1,0 +1,82 @@
+//! The command line: one binary, `roster`, with a subcommand per operator task.
+
+mod serve;
+mod tenant;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Settings, SettingsArgs};
+
+/// Roster: multi-tenant people management for learning platforms.
+///
+/// Settings come from flags, then environment variables (ROSTER_*), then roster.toml, then
+/// built-in defaults (a SQLite file under data/, no Redis, mails as .eml files in data/outbox/).
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about, long_about)]
+pub struct Cli {
+    /// Server settings.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, apply the tenant descriptors, and serve HTTP until stopped.
+    Serve,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Operate on tenant descriptors and tenants.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+}
+
+/// Runs a parsed command line; the exit code is 0 on success, 1 on a reported failure.
+pub fn run(cli: Cli) -> ExitCode {
+    // Validation needs neither settings nor a runtime, so it works on any machine.
+    if let Command::Tenant(tenant::TenantCommand::Validate { paths }) = &cli.command {
+        return tenant::validate(paths);
+    }
+    let settings = match Settings::resolve(&cli.settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::telemetry::init(settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(settings).await,
+            Command::Migrate => {
+                let db = crate::store::connect(&settings.database_url).await?;
+                crate::store::migrate(&db).await?;
+                println!("database is up to date");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Tenant(cmd) => tenant::run(cmd, &settings).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Business rules per concept, free of HTTP and file formats.
+
+pub mod email_domain;

@@ -1,0 +1,12 @@
+//! The one integration-test binary (every extra binary costs a link on 2 cores):
+//! add a module here rather than a new file under tests/.
+
+mod util;
+
+mod apply;
+mod cli;
+mod descriptor;
+mod health;
+mod isolation;
+mod migrations;
+mod shipped_tenants;
