@@ -10,7 +10,8 @@
 
 use sea_orm_migration::prelude::*;
 
-/// Re-exported so the application can call `Migrator::up` without depending on this crate's dependencies.
+/// Re-exported so the application can call `Migrator::up` without depending on this crate's
+/// dependencies.
 pub use sea_orm_migration::MigratorTrait;
 
 pub mod m20261123_000001_initial;

@@ -26,7 +26,8 @@ enum AuditEvents {
     RequestId,
 }
 
-/// `single_use_tokens`: set-password, reset, confirmation, approval and invitation links (R3, R5, R7).
+/// `single_use_tokens`: set-password, reset, confirmation, approval and invitation links
+/// (R3, R5, R7).
 #[derive(DeriveIden)]
 enum SingleUseTokens {
     Table,

@@ -1,4 +1,5 @@
-//! `api_tokens`: bearer tokens of back-office accounts for the JSON API and SCIM, stored hashed (X1, X2).
+//! `api_tokens`: bearer tokens of back-office accounts for the JSON API and SCIM, stored hashed
+//! (X1, X2).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! `audit_events`: the audit trail: who changed what, when, through which channel (X3). Append-only.
+//! `audit_events`: the audit trail: who changed what, when, through which channel (X3).
+//! Append-only.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! `backoffice_accounts`: back-office (LMS) users with their login, administrator flag and catalog scope (B1, B2, B4, B6).
+//! `backoffice_accounts`: back-office (LMS) users with their login, administrator flag and catalog
+//! scope (B1, B2, B4, B6).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

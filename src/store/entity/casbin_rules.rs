@@ -1,4 +1,5 @@
-//! `casbin_rules`: casbin policy lines (`p`, `g`, `g2` …), loaded per tenant by our adapter (B3–B5).
+//! `casbin_rules`: casbin policy lines (`p`, `g`, `g2` …), loaded per tenant by our adapter
+//! (B3–B5).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

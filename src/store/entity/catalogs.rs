@@ -1,4 +1,5 @@
-//! `catalogs`: the catalogs of a tenant; users belong to catalogs and back-office access is scoped by them (U1, B4).
+//! `catalogs`: the catalogs of a tenant; users belong to catalogs and back-office access is scoped
+//! by them (U1, B4).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

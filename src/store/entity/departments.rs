@@ -1,4 +1,5 @@
-//! `departments`: departments of an organisation, optionally nested under a parent department (U8, I2 HR import).
+//! `departments`: departments of an organisation, optionally nested under a parent department (U8,
+//! I2 HR import).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! `employments`: a user works in a department under an organisation; at most one active where the tenant auto-ends old ones (U8).
+//! `employments`: a user works in a department under an organisation; at most one active where the
+//! tenant auto-ends old ones (U8).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

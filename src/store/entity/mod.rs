@@ -39,7 +39,8 @@ pub mod user_group_members;
 pub mod user_groups;
 pub mod users;
 
-/// The entities under their table's name in UpperCamelCase: `use crate::store::entity::prelude::*;`.
+/// The entities under their table's name in UpperCamelCase: `use
+/// crate::store::entity::prelude::*;`.
 pub mod prelude {
     pub use super::api_tokens::Entity as ApiTokens;
     pub use super::audit_events::Entity as AuditEvents;

@@ -1,4 +1,5 @@
-//! `single_use_tokens`: set-password, reset, confirmation, approval and invitation links, stored hashed (R3, R5, R7, U3).
+//! `single_use_tokens`: set-password, reset, confirmation, approval and invitation links, stored
+//! hashed (R3, R5, R7, U3).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! `users`: portal / catalog users with every U1 field, their login and registration state (U1–U10, T3, R3).
+//! `users`: portal / catalog users with every U1 field, their login and registration state (U1–U10,
+//! T3, R3).
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,8 @@ pub struct Model {
     pub user_number: Option<String>,
     /// U4: the first identification key.
     pub external_id: Option<String>,
-    /// T3: `""` when the external id is unique at tenant level, else the id of the sub-tenant OU it is unique in.
+    /// T3: `""` when the external id is unique at tenant level, else the id of the sub-tenant OU it
+    /// is unique in.
     pub external_id_scope: String,
     #[sea_orm(column_type = "String(StringLen::N(50))")]
     pub first_name: String,
