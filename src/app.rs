@@ -9,6 +9,7 @@ use axum::Router;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::mail::Mailer;
 
 /// Everything a request handler may need.
 pub struct App {
@@ -18,6 +19,8 @@ pub struct App {
     pub db: DatabaseConnection,
     /// Redis client, when configured.
     pub redis: Option<redis::Client>,
+    /// Outgoing mail.
+    pub mailer: Mailer,
 }
 
 /// Cheap-to-clone handle on [`App`].
@@ -35,6 +38,16 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state from settings and an open database.
     pub fn new(settings: Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let mailer = Mailer::from_settings(&settings)?;
+        Self::with_mailer(settings, db, mailer)
+    }
+
+    /// Builds the state with a given mailer (tests use [`Mailer::memory`]).
+    pub fn with_mailer(
+        settings: Settings,
+        db: DatabaseConnection,
+        mailer: Mailer,
+    ) -> anyhow::Result<Self> {
         let redis = settings
             .redis_url
             .as_deref()
@@ -45,6 +58,7 @@ impl AppState {
             settings,
             db,
             redis,
+            mailer,
         })))
     }
 

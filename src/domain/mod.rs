@@ -1,3 +1,8 @@
-//! Business rules per concept, free of HTTP and file formats.
+//! Business rules per concept, free of HTTP and file formats. Every front door (back office,
+//! API, import, SCIM, jobs) calls these functions, so a rule lives in one place.
 
+pub mod audit;
+pub mod ctx;
 pub mod email_domain;
+
+pub use ctx::{Actor, ActorKind, Ctx, Source};
