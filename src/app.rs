@@ -21,6 +21,8 @@ pub struct App {
     pub redis: Option<redis::Client>,
     /// Outgoing mail.
     pub mailer: Mailer,
+    /// Per-tenant authorization policies.
+    pub authz: crate::authz::enforcer::Registry,
 }
 
 /// Cheap-to-clone handle on [`App`].
@@ -59,6 +61,7 @@ impl AppState {
             db,
             redis,
             mailer,
+            authz: Default::default(),
         })))
     }
 

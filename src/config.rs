@@ -4,6 +4,7 @@
 //! Every setting is listed in README.md; keep the two in step.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -59,6 +60,12 @@ pub struct SettingsArgs {
     /// Log format: `text` (default) or `json`.
     #[arg(long, env = "ROSTER_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// Session cookie marked `Secure` (default: when the public URL starts with `https://`).
+    #[arg(long, env = "ROSTER_SECURE_COOKIES", global = true)]
+    pub secure_cookies: Option<bool>,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a trusted proxy).
+    #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: Option<bool>,
 }
 
 /// The optional settings file; the same keys as the flags, with SMTP in `[smtp]`.
@@ -73,8 +80,21 @@ struct FileSettings {
     public_url: Option<String>,
     mail_from: Option<String>,
     log_format: Option<String>,
+    secure_cookies: Option<bool>,
+    trust_forwarded_for: Option<bool>,
     #[serde(default)]
     smtp: FileSmtp,
+    #[serde(default)]
+    auth: FileAuth,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    session_idle_minutes: Option<u64>,
+    max_failures_per_account: Option<u32>,
+    max_failures_per_address: Option<u32>,
+    failure_window_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,6 +142,23 @@ pub enum LogFormat {
     Json,
 }
 
+/// Sessions, cookies and sign-in throttling (R7, U6); see docs/security.md.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// The session cookie carries `Secure`.
+    pub secure_cookies: bool,
+    /// The client address is the last `X-Forwarded-For` entry instead of the socket peer.
+    pub trust_forwarded_for: bool,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// Failed sign-ins per account (tenant + login) within `failure_window` before refusing.
+    pub max_failures_per_account: u32,
+    /// Failed sign-ins per client address within `failure_window` before refusing.
+    pub max_failures_per_address: u32,
+    /// How long failures are counted; the refusal ends when it runs out.
+    pub failure_window: Duration,
+}
+
 /// Resolved server settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -143,6 +180,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Log format.
     pub log_format: LogFormat,
+    /// Sessions and sign-in.
+    pub auth: AuthSettings,
 }
 
 impl Settings {
@@ -205,6 +244,24 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => anyhow::bail!("log format `{other}` is not one of `text`, `json`"),
         };
+        let auth = AuthSettings {
+            secure_cookies: args
+                .secure_cookies
+                .or(file.secure_cookies)
+                .unwrap_or_else(|| public_url.starts_with("https://")),
+            trust_forwarded_for: args
+                .trust_forwarded_for
+                .or(file.trust_forwarded_for)
+                .unwrap_or(false),
+            session_idle: Duration::from_secs(
+                60 * file.auth.session_idle_minutes.unwrap_or(8 * 60).max(1),
+            ),
+            max_failures_per_account: file.auth.max_failures_per_account.unwrap_or(5).max(1),
+            max_failures_per_address: file.auth.max_failures_per_address.unwrap_or(20).max(1),
+            failure_window: Duration::from_secs(
+                file.auth.failure_window_seconds.unwrap_or(15 * 60).max(1),
+            ),
+        };
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             anyhow::bail!("database URL must start with `sqlite:` or `postgres://`");
         }
@@ -230,6 +287,7 @@ impl Settings {
                 .or(file.mail_from)
                 .unwrap_or_else(|| "Roster <no-reply@localhost>".to_owned()),
             log_format,
+            auth,
         })
     }
 
@@ -267,6 +325,19 @@ mod tests {
         assert!(s.database_url.starts_with("sqlite://data/roster.db"));
         assert!(s.smtp.is_none());
         assert_eq!(s.outbox_dir(), PathBuf::from("data/outbox"));
+        assert!(!s.auth.secure_cookies, "http public URL: no Secure cookie");
+        assert_eq!(s.auth.max_failures_per_account, 5);
+    }
+
+    #[test]
+    fn cookies_are_secure_behind_https_unless_told_otherwise() {
+        let mut args = SettingsArgs {
+            public_url: Some("https://roster.example".into()),
+            ..Default::default()
+        };
+        assert!(Settings::resolve(&args).expect("resolve").auth.secure_cookies);
+        args.secure_cookies = Some(false);
+        assert!(!Settings::resolve(&args).expect("resolve").auth.secure_cookies);
     }
 
     #[test]

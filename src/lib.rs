@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod jobs;
 pub mod mail;
 pub mod store;
 pub mod telemetry;

@@ -2,4 +2,7 @@
 //! single-use links and throttling arrive with access control.
 
 pub mod bootstrap;
+pub mod links;
 pub mod password;
+pub mod principal;
+pub mod tokens;

@@ -1,8 +1,11 @@
-//! Authorization: the list of rights (B3), scopes as SQL conditions (B4, B5), and the casbin
-//! enforcement of role rights per tenant.
+//! Authorization: the list of rights (B3), casbin enforcement of role rights per tenant,
+//! and scopes as SQL conditions (B4, B5, U7).
 
+pub mod access;
+pub mod enforcer;
 pub mod rights;
 pub mod scope;
 
+pub use access::Access;
 pub use rights::Right;
 pub use scope::Scope;

@@ -25,7 +25,11 @@ pub struct Change<'a> {
 }
 
 /// Records `change` made in `ctx`, on `db` (pass the transaction that makes the change).
-pub async fn record<C: ConnectionTrait>(db: &C, ctx: &Ctx, change: Change<'_>) -> crate::Result<()> {
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    ctx: &Ctx,
+    change: Change<'_>,
+) -> crate::Result<()> {
     audit_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(ctx.tenant.0),

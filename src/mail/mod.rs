@@ -115,16 +115,20 @@ impl Mailer {
         let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
             .body(mail.text.clone());
-        let builder = Message::builder().from(from).to(to).subject(mail.subject.clone());
+        let builder = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(mail.subject.clone());
         let message = if mail.attachments.is_empty() {
             builder.singlepart(text)?
         } else {
             let mut multipart = MultiPart::mixed().singlepart(text);
             for a in &mail.attachments {
-                let content_type = ContentType::parse(&a.content_type)
-                    .unwrap_or(ContentType::TEXT_PLAIN);
-                multipart = multipart
-                    .singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), content_type));
+                let content_type =
+                    ContentType::parse(&a.content_type).unwrap_or(ContentType::TEXT_PLAIN);
+                multipart = multipart.singlepart(
+                    Attachment::new(a.filename.clone()).body(a.content.clone(), content_type),
+                );
             }
             builder.multipart(multipart)?
         };

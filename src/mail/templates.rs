@@ -9,9 +9,30 @@ use serde::Serialize;
 
 /// Every template, as (path under templates/mail, source). Add new mails here.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("en/set_password.txt", include_str!("../../templates/mail/en/set_password.txt")),
-    ("nl/set_password.txt", include_str!("../../templates/mail/nl/set_password.txt")),
-    ("de/set_password.txt", include_str!("../../templates/mail/de/set_password.txt")),
+    (
+        "en/set_password.txt",
+        include_str!("../../templates/mail/en/set_password.txt"),
+    ),
+    (
+        "nl/set_password.txt",
+        include_str!("../../templates/mail/nl/set_password.txt"),
+    ),
+    (
+        "de/set_password.txt",
+        include_str!("../../templates/mail/de/set_password.txt"),
+    ),
+    (
+        "en/password_reset.txt",
+        include_str!("../../templates/mail/en/password_reset.txt"),
+    ),
+    (
+        "nl/password_reset.txt",
+        include_str!("../../templates/mail/nl/password_reset.txt"),
+    ),
+    (
+        "de/password_reset.txt",
+        include_str!("../../templates/mail/de/password_reset.txt"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -1,6 +1,12 @@
 //! HTTP: the router, request ids and tracing, health endpoints.
 
+pub mod api;
+pub mod backoffice;
+pub mod guard;
 mod health;
+pub mod pages;
+pub mod sessions;
+pub mod signin;
 
 use axum::Router;
 use axum::http::{HeaderName, Request};
@@ -23,12 +29,16 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or("-");
         tracing::info_span!("request", request.id = %id, http.method = %req.method(), http.path = %req.uri().path())
     });
-    Router::new()
+    let routes = Router::new()
         .route("/", get(health::index))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(signin::router())
+        .merge(api::router(&state))
+        .merge(backoffice::router(&state))
         .fallback(|| async { Error::NotFound("resource".into()) })
-        .with_state(state)
+        .with_state(state.clone());
+    sessions::apply(routes, &state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -1,0 +1,13 @@
+//! What each job kind does. Every handler is idempotent: a job may run again after a crash.
+
+use crate::app::AppState;
+use crate::store::entity::jobs;
+
+/// Runs one claimed job.
+pub async fn run(state: &AppState, job: &jobs::Model) -> crate::Result<()> {
+    match job.kind.as_str() {
+        "mail.set_password" => crate::auth::links::send_set_password_job(state, job).await,
+        "mail.password_reset" => crate::auth::links::send_reset_job(state, job).await,
+        other => Err(anyhow::anyhow!("no handler for job kind `{other}`").into()),
+    }
+}

@@ -1,0 +1,204 @@
+//! J1: the durable job queue. Jobs live in the `jobs` table, enqueued in the same transaction
+//! as the data they act on; workers claim them with a lease, so several workers on several
+//! instances never run one job twice at once, and a crashed worker's job is claimed again
+//! when its lease runs out. Handlers must therefore be idempotent.
+
+pub mod handlers;
+pub mod worker;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::store::TenantId;
+use crate::store::entity::jobs;
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// The tenant it works for; `None` for system jobs.
+    pub tenant: Option<TenantId>,
+    /// Handler name, e.g. `mail.set_password`.
+    pub kind: &'static str,
+    /// Handler input.
+    pub payload: Value,
+    /// Not before this time.
+    pub run_at: DateTime<Utc>,
+    /// Enqueuing the same kind and key again returns the existing job instead.
+    pub dedup_key: Option<String>,
+}
+
+impl NewJob {
+    /// A job of `kind` for `tenant`, due now.
+    pub fn now(tenant: TenantId, kind: &'static str, payload: Value) -> Self {
+        Self {
+            tenant: Some(tenant),
+            kind,
+            payload,
+            run_at: Utc::now(),
+            dedup_key: None,
+        }
+    }
+}
+
+/// Enqueues `job` on `db` (pass the transaction that writes the data it acts on).
+pub async fn enqueue<C: ConnectionTrait>(db: &C, job: NewJob) -> crate::Result<Uuid> {
+    if let Some(key) = &job.dedup_key
+        && let Some(existing) = jobs::Entity::find()
+            .filter(jobs::Column::Kind.eq(job.kind))
+            .filter(jobs::Column::DedupKey.eq(key.as_str()))
+            .one(db)
+            .await?
+    {
+        return Ok(existing.id);
+    }
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    jobs::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(job.tenant.map(|t| t.0)),
+        kind: Set(job.kind.to_owned()),
+        payload: Set(job.payload),
+        state: Set("queued".into()),
+        priority: Set(0),
+        attempts: Set(0),
+        max_attempts: Set(5),
+        run_at: Set(job.run_at),
+        locked_by: Set(None),
+        locked_until: Set(None),
+        last_error: Set(None),
+        dedup_key: Set(job.dedup_key),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Claims the next due job for `worker`, holding it for `lease`.
+pub async fn claim(
+    db: &DatabaseConnection,
+    worker: &str,
+    lease: Duration,
+) -> crate::Result<Option<jobs::Model>> {
+    let now = Utc::now();
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(jobs::Column::State.eq("queued"))
+                .add(jobs::Column::RunAt.lte(now)),
+        )
+        .add(
+            // A lease ran out: its worker died or hung.
+            Condition::all()
+                .add(jobs::Column::State.eq("running"))
+                .add(jobs::Column::LockedUntil.lt(now)),
+        );
+    let txn = db.begin().await?;
+    let mut select = jobs::Entity::find()
+        .filter(due.clone())
+        .order_by_desc(jobs::Column::Priority)
+        .order_by_asc(jobs::Column::RunAt)
+        .limit(1);
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let Some(job) = select.one(&txn).await? else {
+        txn.commit().await?;
+        return Ok(None);
+    };
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
+    // The guard makes the claim safe where rows cannot be locked (SQLite): only one
+    // claimer's update matches.
+    let claimed = jobs::Entity::update_many()
+        .col_expr(jobs::Column::State, Expr::value("running"))
+        .col_expr(jobs::Column::LockedBy, Expr::value(worker))
+        .col_expr(jobs::Column::LockedUntil, Expr::value(until))
+        .col_expr(jobs::Column::Attempts, Expr::value(job.attempts + 1))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .filter(jobs::Column::Id.eq(job.id))
+        .filter(jobs::Column::Attempts.eq(job.attempts))
+        .filter(due)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    if claimed.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(jobs::Entity::find_by_id(job.id).one(db).await?)
+}
+
+/// Extends the lease of a long job that is still being worked on.
+pub async fn extend_lease(
+    db: &DatabaseConnection,
+    job: &jobs::Model,
+    worker: &str,
+    lease: Duration,
+) -> crate::Result<()> {
+    let until =
+        Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::LockedUntil, Expr::value(until))
+        .filter(jobs::Column::Id.eq(job.id))
+        .filter(jobs::Column::LockedBy.eq(worker))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks a claimed job done.
+pub async fn complete(db: &DatabaseConnection, job: &jobs::Model) -> crate::Result<()> {
+    finish(db, job, "done", None, None).await
+}
+
+/// Records a failure: the job is retried with exponential backoff until `max_attempts`.
+pub async fn fail(db: &DatabaseConnection, job: &jobs::Model, error: &str) -> crate::Result<()> {
+    if job.attempts >= job.max_attempts {
+        finish(db, job, "failed", Some(error), None).await
+    } else {
+        let backoff = 10i64 * (1i64 << job.attempts.clamp(0, 10));
+        let retry_at = Utc::now() + chrono::Duration::seconds(backoff);
+        finish(db, job, "queued", Some(error), Some(retry_at)).await
+    }
+}
+
+async fn finish(
+    db: &DatabaseConnection,
+    job: &jobs::Model,
+    state: &str,
+    error: Option<&str>,
+    run_at: Option<DateTime<Utc>>,
+) -> crate::Result<()> {
+    let mut am: jobs::ActiveModel = job.clone().into();
+    am.state = Set(state.to_owned());
+    am.locked_by = Set(None);
+    am.locked_until = Set(None);
+    am.updated_at = Set(Utc::now());
+    if let Some(e) = error {
+        am.last_error = Set(Some(e.chars().take(2000).collect()));
+    }
+    if let Some(at) = run_at {
+        am.run_at = Set(at);
+    }
+    am.update(db).await?;
+    Ok(())
+}
+
+/// Moves a queued job's start to now ("run now").
+pub async fn run_now(db: &DatabaseConnection, id: Uuid) -> crate::Result<bool> {
+    let result = jobs::Entity::update_many()
+        .col_expr(jobs::Column::RunAt, Expr::value(Utc::now()))
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::State.eq("queued"))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
