@@ -335,9 +335,19 @@ mod tests {
             public_url: Some("https://roster.example".into()),
             ..Default::default()
         };
-        assert!(Settings::resolve(&args).expect("resolve").auth.secure_cookies);
+        assert!(
+            Settings::resolve(&args)
+                .expect("resolve")
+                .auth
+                .secure_cookies
+        );
         args.secure_cookies = Some(false);
-        assert!(!Settings::resolve(&args).expect("resolve").auth.secure_cookies);
+        assert!(
+            !Settings::resolve(&args)
+                .expect("resolve")
+                .auth
+                .secure_cookies
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@
 mod util;
 
 mod apply;
+mod auth;
+mod authz;
+mod authz_scope;
 mod cli;
 mod descriptor;
 mod health;

@@ -203,10 +203,11 @@ pub async fn descendants(
 pub async fn rights_of(
     state: &crate::app::AppState,
     principal: &Principal,
+    policy_version: Option<i64>,
 ) -> crate::Result<Vec<Right>> {
     let policy = state
         .authz
-        .policy(&state.db, TenantId(principal.tenant_id))
+        .policy_at(&state.db, TenantId(principal.tenant_id), policy_version)
         .await?;
     let subject = match principal.kind {
         PrincipalKind::Backoffice => super::enforcer::account_subject(principal.id),

@@ -4,8 +4,9 @@
 //!
 //! Propagation: the instance that changes a policy drops its enforcer at once and publishes
 //! the tenant on Redis (`roster:policy`); every instance also compares versions every second,
-//! which covers a missing Redis, a Redis restart and lost messages. So a change reaches every
-//! instance sharing the database within about a second.
+//! which covers a missing Redis, a Redis restart and lost messages. On top of that the route
+//! guard, which reads the tenant row anyway, reloads when the row's version differs from the
+//! loaded one, so a request never runs on a policy older than the tenant row it read.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -76,7 +77,20 @@ impl Registry {
         db: &DatabaseConnection,
         tenant: TenantId,
     ) -> crate::Result<Arc<TenantPolicy>> {
-        if let Some(p) = self.loaded.read().await.get(&tenant.0) {
+        self.policy_at(db, tenant, None).await
+    }
+
+    /// The tenant's policy, reloading it unless it was loaded at `version` (when the caller
+    /// has just read the tenant row, a change is seen on the very next request).
+    pub async fn policy_at(
+        &self,
+        db: &DatabaseConnection,
+        tenant: TenantId,
+        version: Option<i64>,
+    ) -> crate::Result<Arc<TenantPolicy>> {
+        if let Some(p) = self.loaded.read().await.get(&tenant.0)
+            && version.is_none_or(|v| v == p.version)
+        {
             return Ok(p.clone());
         }
         let policy = Arc::new(load(db, tenant).await?);

@@ -1,7 +1,9 @@
 //! The command line: one binary, `roster`, with a subcommand per operator task.
 
+mod admin;
 mod serve;
 mod tenant;
+mod token;
 
 use std::process::ExitCode;
 
@@ -34,6 +36,19 @@ pub enum Command {
     /// Operate on tenant descriptors and tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// Manage back-office users from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Issue, revoke and list API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+/// `roster admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create or update a back-office user and print a one-time set-password link.
+    Add(admin::AddArgs),
 }
 
 /// Runs a parsed command line; the exit code is 0 on success, 1 on a reported failure.
@@ -70,6 +85,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Tenant(cmd) => tenant::run(cmd, &settings).await,
+            Command::Admin(AdminCommand::Add(args)) => admin::add(args, &settings).await,
+            Command::Token(cmd) => token::run(cmd, &settings).await,
         }
     });
     match result {

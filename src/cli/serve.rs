@@ -42,6 +42,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     }
 
     let state = AppState::new(settings.clone(), db)?;
+    // J1: this instance also works the queue; B3: and follows policy changes of others.
+    crate::jobs::worker::spawn(state.clone());
+    crate::authz::enforcer::spawn_watchers(state.clone());
     let listener = TcpListener::bind(&settings.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;

@@ -2,7 +2,10 @@
 //! API, import, SCIM, jobs) calls these functions, so a rule lives in one place.
 
 pub mod audit;
+pub mod backoffice;
 pub mod ctx;
 pub mod email_domain;
+pub mod roles;
+pub mod user_directory;
 
 pub use ctx::{Actor, ActorKind, Ctx, Source};

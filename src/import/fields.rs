@@ -81,6 +81,42 @@ fields! {
     EmploymentEnd => "employment_end", "EmploymentEnd", false, [Hr];
 }
 
+/// I2/I10: the built-in standard user format: exactly these columns, in this order (what
+/// export writes). FirstName, LastName and Email are required; the rest are optional.
+pub const STANDARD: &[ImportField] = &[
+    ImportField::Login,
+    ImportField::ExternalId,
+    ImportField::FirstName,
+    ImportField::LastName,
+    ImportField::Email,
+    ImportField::Password,
+    ImportField::Title,
+    ImportField::MiddleName,
+    ImportField::OrganisationUnit,
+    ImportField::PersonnelNumber,
+    ImportField::CompanyRole,
+    ImportField::Organisation,
+    ImportField::Area,
+    ImportField::Department,
+    ImportField::CostCentre,
+    ImportField::UserGroups,
+    ImportField::DataField01,
+    ImportField::DataField02,
+    ImportField::DataField03,
+    ImportField::Language,
+    ImportField::Superior,
+    ImportField::SuperiorExternalId,
+    ImportField::Active,
+    ImportField::EnrollmentProfiles,
+];
+
+/// Required columns of the standard format.
+pub const STANDARD_REQUIRED: &[ImportField] = &[
+    ImportField::FirstName,
+    ImportField::LastName,
+    ImportField::Email,
+];
+
 impl ImportField {
     /// Fields an import of `kind` cannot work without, besides one identifying field.
     pub fn required_for(kind: ImportKind) -> &'static [ImportField] {
@@ -127,12 +163,44 @@ pub fn column_index(letters: &str) -> Option<usize> {
         .map(|n| n - 1)
 }
 
+/// The spreadsheet letter of a 0-based column index (0 = `A`, 30 = `AE`).
+pub fn column_letters(index: usize) -> String {
+    let mut n = index + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    out.iter().rev().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn column_letters() {
+    fn column_letters_round_trip() {
+        for i in [0, 1, 25, 26, 30, 701, 702] {
+            assert_eq!(column_index(&column_letters(i)), Some(i), "{i}");
+        }
+        assert_eq!(column_letters(30), "AE");
+    }
+
+    #[test]
+    fn i2_standard_format_header_line() {
+        let line: Vec<&str> = STANDARD.iter().map(|f| f.standard_header()).collect();
+        assert_eq!(
+            line.join(";"),
+            "Uid;ExternalId;FirstName;LastName;Email;Password;Title;MiddleName;OrganisationUnit;\
+PersonnelNumber;CompanyRole;Organisation;Area;Department;CostCentre;UserGroups;DataField01;\
+DataField02;DataField03;Language;Superior;SuperiorExternalId;Active;EnrollmentProfiles"
+        );
+        assert!(STANDARD.iter().all(|f| f.allowed_in(ImportKind::Users)));
+    }
+
+    #[test]
+    fn column_letters_parse() {
         assert_eq!(column_index("A"), Some(0));
         assert_eq!(column_index("Z"), Some(25));
         assert_eq!(column_index("AA"), Some(26));

@@ -8,6 +8,7 @@ pub async fn run(state: &AppState, job: &jobs::Model) -> crate::Result<()> {
     match job.kind.as_str() {
         "mail.set_password" => crate::auth::links::send_set_password_job(state, job).await,
         "mail.password_reset" => crate::auth::links::send_reset_job(state, job).await,
+        "mail.temporary_password" => crate::auth::temporary::send_job(state, job).await,
         other => Err(anyhow::anyhow!("no handler for job kind `{other}`").into()),
     }
 }

@@ -95,7 +95,8 @@ async fn authorize(
             "your password must be changed before anything else".into(),
         ));
     }
-    let rights = crate::authz::access::rights_of(state, &principal).await?;
+    let rights =
+        crate::authz::access::rights_of(state, &principal, Some(tenant.policy_version)).await?;
     if let Some(right) = right
         && !rights.contains(&right)
     {

@@ -1,1 +1,187 @@
-//! Server-rendered pages (minijinja), embedded in the binary.
+//! Server-rendered pages (minijinja), embedded in the binary: `templates/layout.html` and the
+//! pages that extend it. Texts live in the templates; code hands them codes and values.
+//! Every page answers with headers that keep it out of caches and frames and leak no URL
+//! (sign-in pages carry `next` targets and link tokens).
+
+use std::sync::LazyLock;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::Error;
+
+/// Every page template, as (name, source). Add new pages here.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../../templates/layout.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    (
+        "signin/login.html",
+        include_str!("../../templates/signin/login.html"),
+    ),
+    (
+        "signin/change.html",
+        include_str!("../../templates/signin/change.html"),
+    ),
+    (
+        "signin/set.html",
+        include_str!("../../templates/signin/set.html"),
+    ),
+    (
+        "signin/forgot.html",
+        include_str!("../../templates/signin/forgot.html"),
+    ),
+    (
+        "signin/problems.html",
+        include_str!("../../templates/signin/problems.html"),
+    ),
+    (
+        "signin/policy.html",
+        include_str!("../../templates/signin/policy.html"),
+    ),
+];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        // Compiled into the binary; a syntax error fails `every_page_template_compiles`.
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "page template does not compile");
+        }
+    }
+    env
+});
+
+/// Renders page template `name` with `ctx` (HTML-escaped: `.html` templates auto-escape).
+pub fn render(name: &str, ctx: impl Serialize) -> Result<Html<String>, Error> {
+    let template = ENV
+        .get_template(name)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("page template `{name}`: {e}")))?;
+    let html = template
+        .render(ctx)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("page template `{name}`: {e}")))?;
+    Ok(Html(html))
+}
+
+/// A rendered page with its status, answered with the page security headers.
+#[derive(Debug)]
+pub struct Page {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The document.
+    pub html: Html<String>,
+}
+
+impl Page {
+    /// Renders `name` with `ctx`, answered with `status`.
+    pub fn new(status: StatusCode, name: &str, ctx: impl Serialize) -> Result<Self, Error> {
+        Ok(Self {
+            status,
+            html: render(name, ctx)?,
+        })
+    }
+
+    /// Renders `name` with `ctx`, answered with 200.
+    pub fn ok(name: &str, ctx: impl Serialize) -> Result<Self, Error> {
+        Self::new(StatusCode::OK, name, ctx)
+    }
+}
+
+/// Adds the headers every page carries.
+pub fn secure_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.html).into_response();
+        secure_headers(&mut response);
+        response
+    }
+}
+
+/// An [`Error`] shown as a page rather than problem+json; internal errors are logged once and
+/// shown without detail.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl<E: Into<Error>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let (kind, detail) = match &self.0 {
+            Error::Db(e) => {
+                tracing::error!(error = %e, "database error");
+                ("internal", None)
+            }
+            Error::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ("internal", None)
+            }
+            Error::NotFound(_) => ("not_found", None),
+            Error::Unauthenticated => ("unauthenticated", None),
+            Error::Unavailable(_) => ("unavailable", None),
+            Error::Forbidden(m) => ("forbidden", Some(m.clone())),
+            other => ("bad_request", Some(other.to_string())),
+        };
+        match Page::new(
+            status,
+            "error.html",
+            json!({ "status": status.as_u16(), "kind": kind, "detail": detail }),
+        ) {
+            Ok(page) => page.into_response(),
+            Err(_) => (status, status.canonical_reason().unwrap_or("Error")).into_response(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_template_compiles() {
+        for (name, source) in TEMPLATES {
+            let mut env = Environment::new();
+            for (n, s) in TEMPLATES {
+                env.add_template(n, s).expect(n);
+            }
+            assert!(env.get_template(name).is_ok(), "{name}: {source:.40}");
+        }
+    }
+
+    #[test]
+    fn pages_escape_what_they_show() {
+        let html = render(
+            "error.html",
+            json!({ "status": 400, "kind": "bad_request", "detail": "<script>x</script>" }),
+        )
+        .expect("render");
+        assert!(html.0.contains("&lt;script&gt;"), "{}", html.0);
+        assert!(html.0.contains("lang=\"en\""));
+    }
+}

@@ -1,10 +1,193 @@
-//! Session layer: in memory by default, in Redis when configured.
+//! The session layer (X4, R7): tower-sessions with the store chosen at start-up — in this
+//! process by default, in Redis when a Redis URL is configured so that every instance sees
+//! every session. The cookie `roster_session` is HttpOnly, SameSite=Lax, Secure behind
+//! https (setting `secure_cookies`), and the session ends after `session_idle` without a
+//! request.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
 use axum::Router;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, session_store};
 
 use crate::app::AppState;
+use crate::auth::redis_store::RedisSessionStore;
+
+/// Name of the session cookie.
+pub const COOKIE_NAME: &str = "roster_session";
+
+/// Sessions created between two sweeps of expired in-process sessions.
+const SWEEP_EVERY: u64 = 256;
+
+/// X4: in-process sessions, forgotten when they expire. tower-sessions' own `MemoryStore`
+/// never drops an expired record, so a long-running single instance would grow without bound.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySessions {
+    records: Arc<Mutex<HashMap<Id, Record>>>,
+    created: Arc<AtomicU64>,
+}
+
+impl MemorySessions {
+    /// How many sessions are held (expired ones not yet swept included).
+    pub async fn len(&self) -> usize {
+        self.records.lock().await.len()
+    }
+
+    /// Whether no session is held.
+    pub async fn is_empty(&self) -> bool {
+        self.len().await == 0
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemorySessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let mut records = self.records.lock().await;
+        if self.created.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            let now = OffsetDateTime::now_utc();
+            records.retain(|_, r| r.expiry_date > now);
+        }
+        while records.contains_key(&record.id) {
+            record.id = Id::default();
+        }
+        records.insert(record.id, record.clone());
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.records.lock().await.insert(record.id, record.clone());
+        Ok(())
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        let now = OffsetDateTime::now_utc();
+        Ok(self
+            .records
+            .lock()
+            .await
+            .get(session_id)
+            .filter(|r| r.expiry_date > now)
+            .cloned())
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.records.lock().await.remove(session_id);
+        Ok(())
+    }
+}
+
+/// The store chosen at start-up.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// One process (the embedded default).
+    Memory(MemorySessions),
+    /// Shared by every instance.
+    Redis(RedisSessionStore),
+}
+
+impl Store {
+    /// Redis when the state has a client, else in-process.
+    pub fn for_state(state: &AppState) -> Self {
+        match &state.redis {
+            Some(client) => Self::Redis(RedisSessionStore::new(client.clone())),
+            None => Self::Memory(MemorySessions::default()),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Self::Memory(s) => s.create(record).await,
+            Self::Redis(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Self::Memory(s) => s.save(record).await,
+            Self::Redis(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Self::Memory(s) => s.load(session_id).await,
+            Self::Redis(s) => s.load(session_id).await,
+        }
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        match self {
+            Self::Memory(s) => s.delete(session_id).await,
+            Self::Redis(s) => s.delete(session_id).await,
+        }
+    }
+}
+
+/// R7, X4: the session layer for `state`'s settings and store.
+pub fn layer(state: &AppState) -> SessionManagerLayer<Store> {
+    let idle = time::Duration::try_from(state.settings.auth.session_idle)
+        .unwrap_or(time::Duration::hours(8));
+    SessionManagerLayer::new(Store::for_state(state))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.auth.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+        // Save on every request of a signed-in session, so inactivity — not the last change —
+        // ends it. Anonymous visitors get no session and no cookie.
+        .with_always_save(true)
+}
 
 /// Wraps `router` with the session layer.
-pub fn apply(router: Router, _state: &AppState) -> Router {
-    router
+pub fn apply(router: Router, state: &AppState) -> Router {
+    router.layer(layer(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(expires_in: time::Duration) -> Record {
+        Record {
+            id: Id::default(),
+            data: HashMap::new(),
+            expiry_date: OffsetDateTime::now_utc() + expires_in,
+        }
+    }
+
+    #[tokio::test]
+    async fn x4_memory_sessions_expire_and_are_swept() {
+        let store = MemorySessions::default();
+        let mut old = record(time::Duration::seconds(-1));
+        store.create(&mut old).await.expect("create");
+        assert_eq!(store.load(&old.id).await.expect("load"), None, "expired");
+        for _ in 0..SWEEP_EVERY {
+            store
+                .create(&mut record(time::Duration::hours(1)))
+                .await
+                .expect("create");
+        }
+        assert_eq!(
+            store.len().await,
+            usize::try_from(SWEEP_EVERY).expect("fits")
+        );
+        let mut live = record(time::Duration::hours(1));
+        store.create(&mut live).await.expect("create");
+        assert_eq!(
+            store.load(&live.id).await.expect("load"),
+            Some(live.clone())
+        );
+        store.delete(&live.id).await.expect("delete");
+        assert_eq!(store.load(&live.id).await.expect("load"), None);
+    }
 }

@@ -1,10 +1,235 @@
-//! Sign-in, sign-out and password pages and their JSON twins (R7, U3, B6).
+//! Sign-in, sign-out and password pages and their JSON twins (R7, U3, B6, U6). Handlers are
+//! thin: they resolve the tenant, call `auth::signin` / `auth::recovery`, keep the session and
+//! render. The routes:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET/POST /t/{tenant}/login`, `/t/{tenant}/backoffice/login` | sign-in of portal users / back-office accounts |
+//! | `POST /t/{tenant}/logout` | sign-out |
+//! | `GET/POST /t/{tenant}/password/change` | the (forced) password change |
+//! | `GET/POST /t/{tenant}/password/set?token=…` | set-password and reset links |
+//! | `GET/POST /t/{tenant}/password/forgot` | ask for a reset link |
+//! | `POST/GET/DELETE /api/v1/{tenant}/session` | the JSON twin of sign-in, `whoami` and sign-out |
 
-use axum::Router;
+mod api;
+mod forms;
+mod password;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use tower_sessions::Session;
 
 use crate::app::AppState;
+use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
+use crate::auth::throttle::Throttle;
+use crate::error::Error;
 
-/// Routes of the sign-in flows.
+/// Routes of the sign-in flows, sharing one in-process throttle (Redis, when configured, is
+/// shared by every instance).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/t/{tenant}/login",
+            get(forms::user_form).post(forms::user_submit),
+        )
+        .route(
+            "/t/{tenant}/backoffice/login",
+            get(forms::backoffice_form).post(forms::backoffice_submit),
+        )
+        .route("/t/{tenant}/logout", post(forms::logout))
+        .route(
+            "/t/{tenant}/password/change",
+            get(password::change_form).post(password::change_submit),
+        )
+        .route(
+            "/t/{tenant}/password/set",
+            get(password::set_form).post(password::set_submit),
+        )
+        .route(
+            "/t/{tenant}/password/forgot",
+            get(password::forgot_form).post(password::forgot_submit),
+        )
+        .route(
+            "/api/v1/{tenant}/session",
+            get(api::whoami).post(api::sign_in).delete(api::sign_out),
+        )
+        .layer(Extension(Arc::new(Throttle::default())))
+}
+
+/// The client's address for throttling: the socket peer, or — only when the
+/// `trust_forwarded_for` setting says a proxy sets it — the last `X-Forwarded-For` entry
+/// (the one our proxy appended; earlier entries are whatever the client claimed).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        if !state.settings.auth.trust_forwarded_for {
+            return Ok(Self(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .rev()
+            .find_map(|s| s.trim().parse::<IpAddr>().ok());
+        Ok(Self(forwarded.or(peer)))
+    }
+}
+
+/// The request id set by the outer layer, for the audit trail.
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn session_error(e: tower_sessions::session::Error) -> Error {
+    tracing::warn!(error = %e, "session store failed");
+    Error::Unavailable("session store".into())
+}
+
+/// The principal signed in to this session, whichever tenant it belongs to.
+async fn current(session: &Session) -> Result<Option<Principal>, Error> {
+    session
+        .get::<Principal>(SESSION_KEY)
+        .await
+        .map_err(session_error)
+}
+
+/// Starts a signed-in session: a new session id first, so an id planted or seen before the
+/// sign-in is worthless afterwards (session fixation).
+async fn establish(session: &Session, principal: &Principal) -> Result<(), Error> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(SESSION_KEY, principal)
+        .await
+        .map_err(session_error)
+}
+
+/// Ends the session: its data and its id are gone from the store, and the cookie is removed.
+async fn end(session: &Session) -> Result<(), Error> {
+    session.flush().await.map_err(session_error)
+}
+
+/// Where an account lands after signing in.
+fn home(slug: &str, kind: PrincipalKind) -> String {
+    match kind {
+        PrincipalKind::Backoffice => format!("/t/{slug}/backoffice"),
+        PrincipalKind::User => format!("/t/{slug}/portal"),
+    }
+}
+
+/// The sign-in page of an account kind.
+fn login_url(slug: &str, kind: PrincipalKind) -> String {
+    match kind {
+        PrincipalKind::Backoffice => format!("/t/{slug}/backoffice/login"),
+        PrincipalKind::User => format!("/t/{slug}/login"),
+    }
+}
+
+/// No open redirect: `next` is followed only when it is a plain path inside this tenant
+/// (`/t/{slug}/…`), with no scheme, host, backslash, control character or dot segment, so
+/// neither the browser nor a proxy can read it as another site or tenant.
+pub fn safe_next(slug: &str, next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let prefix = format!("/t/{slug}/");
+    if !next.starts_with(&prefix) {
+        return None;
+    }
+    let (path, query) = match next.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (next, None),
+    };
+    let path_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c))
+        && !path.contains("//")
+        && !path.split('/').any(|seg| seg == "." || seg == "..");
+    let query_ok = query.is_none_or(|q| {
+        q.chars()
+            .all(|c| c.is_ascii_graphic() && c != '\\' && c != '#')
+    });
+    (path_ok && query_ok).then(|| next.to_owned())
+}
+
+/// Percent-encodes a value for a query string.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Login-CSRF guard for the form posts: a browser announces a cross-site form post with
+/// `Sec-Fetch-Site: cross-site`; such a post never signs anyone in or out.
+fn refuse_cross_site(headers: &HeaderMap) -> Result<(), Error> {
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some("cross-site") => Err(Error::Forbidden(
+            "this form can only be sent from this site".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whole minutes to wait, rounded up, for messages.
+fn minutes(wait: std::time::Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r5_next_stays_inside_the_tenant() {
+        let ok = |n: &str| safe_next("acme", Some(n));
+        assert_eq!(
+            ok("/t/acme/portal/x?y=1").as_deref(),
+            Some("/t/acme/portal/x?y=1")
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/t/acme/",
+            "/t/acme//evil.example",
+            "/t/other/portal",
+            "/t/acme/../other/portal",
+            "/t/acme/%2e%2e/other",
+            "/t/acme\\@evil.example",
+            "/t/acme/x?a=b#frag",
+            "/t/acmeevil/",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(ok(bad), None, "{bad}");
+        }
+        assert_eq!(safe_next("acme", None), None);
+    }
+
+    #[test]
+    fn encode_keeps_paths_readable() {
+        assert_eq!(encode("/t/acme/a b?c=d"), "/t/acme/a%20b%3Fc%3Dd");
+    }
 }

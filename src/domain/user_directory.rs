@@ -1,0 +1,360 @@
+//! Reading and managing portal users within an actor's scope (U5, U6, B4, B5). Every query
+//! carries the tenant and the scope's SQL condition, so a user outside the scope is simply not
+//! found (404), and lists, counts and search stay right with paging.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::ctx::Ctx;
+use crate::authz::Scope;
+use crate::error::{Error, FieldError};
+use crate::store::TenantId;
+use crate::store::entity::{user_group_members, user_groups, users};
+
+/// A list request.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Query {
+    /// U5: every word must begin a word of a name, the e-mail or the login.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// U5: only members of this user group (code).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Include deactivated users (default true: administrators see everyone in scope).
+    #[serde(default)]
+    pub active: Option<bool>,
+    /// 1-based page.
+    #[serde(default)]
+    pub page: Option<u64>,
+    /// Page size, 1–200 (default 50).
+    #[serde(default)]
+    pub per_page: Option<u64>,
+}
+
+/// One page of users.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    /// Users on this page.
+    pub items: Vec<users::Model>,
+    /// Matches in all pages.
+    pub total: u64,
+    /// This page.
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+}
+
+fn escape_like(term: &str) -> String {
+    term.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// U5: the condition "every term begins some word of a name, the e-mail or the login".
+pub fn search_condition(q: &str) -> Condition {
+    let mut all = Condition::all();
+    for term in q.split_whitespace() {
+        let t = escape_like(&term.to_lowercase());
+        let mut any = Condition::any();
+        for col in [
+            users::Column::FirstName,
+            users::Column::MiddleName,
+            users::Column::LastName,
+            users::Column::Email,
+            users::Column::Login,
+        ] {
+            let lower = Func::lower(Expr::col((users::Entity, col)));
+            any = any.add(
+                Expr::expr(lower.clone())
+                    .like(sea_orm::sea_query::LikeExpr::new(format!("{t}%")).escape('\\')),
+            );
+            for sep in [' ', '-', '.', '@', '_'] {
+                any =
+                    any.add(Expr::expr(lower.clone()).like(
+                        sea_orm::sea_query::LikeExpr::new(format!("%{sep}{t}%")).escape('\\'),
+                    ));
+            }
+        }
+        all = all.add(any);
+    }
+    all
+}
+
+/// U5: a page of the users `scope` reaches, searched and filtered in the database.
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    scope: &Scope,
+    query: &Query,
+) -> crate::Result<Page> {
+    let per_page = std::cmp::Ord::clamp(query.per_page.unwrap_or(50), 1, 200);
+    let page = std::cmp::Ord::max(query.page.unwrap_or(1), 1);
+    let mut select = tenant
+        .find::<users::Entity>()
+        .filter(scope.users_condition());
+    if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        select = select.filter(search_condition(q));
+    }
+    if let Some(active) = query.active {
+        select = select.filter(users::Column::Active.eq(active));
+    }
+    if let Some(code) = &query.group {
+        let group = tenant
+            .find::<user_groups::Entity>()
+            .filter(user_groups::Column::Code.eq(code.as_str()))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                Error::Validation(vec![FieldError {
+                    field: "group".into(),
+                    message: format!("unknown user group `{code}`"),
+                }])
+            })?;
+        let members = sea_orm::sea_query::Query::select()
+            .column(user_group_members::Column::UserId)
+            .from(user_group_members::Entity)
+            .and_where(user_group_members::Column::UserGroupId.eq(group.id))
+            .to_owned();
+        select = select.filter(users::Column::Id.in_subquery(members));
+    }
+    let total = select.clone().count(db).await?;
+    let items = select
+        .order_by_asc(users::Column::LastName)
+        .order_by_asc(users::Column::FirstName)
+        .order_by_asc(users::Column::Id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// One user within scope; another tenant's or an out-of-scope user is "not found".
+pub async fn get(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    scope: &Scope,
+    id: Uuid,
+) -> crate::Result<users::Model> {
+    tenant
+        .find_by_id::<users::Entity>(id)
+        .filter(scope.users_condition())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".into()))
+}
+
+/// Fields an administrator may change here.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patch {
+    /// First name (U1: 1–50).
+    pub first_name: Option<String>,
+    /// Last name (U1: 1–50).
+    pub last_name: Option<String>,
+    /// E-mail (U1); `""` clears it.
+    pub email: Option<String>,
+    /// Language for mails.
+    pub language: Option<String>,
+}
+
+/// Updates a user within scope, auditing the fields that changed.
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    scope: &Scope,
+    id: Uuid,
+    patch: Patch,
+) -> crate::Result<users::Model> {
+    let mut errors = Vec::new();
+    for (field, value) in [
+        ("first_name", &patch.first_name),
+        ("last_name", &patch.last_name),
+    ] {
+        if let Some(v) = value
+            && (v.trim().is_empty() || v.chars().count() > 50)
+        {
+            errors.push(FieldError {
+                field: field.into(),
+                message: "must be 1 to 50 characters".into(),
+            });
+        }
+    }
+    if let Some(e) = patch.email.as_deref().filter(|e| !e.is_empty())
+        && !super::backoffice::valid_email(e)
+    {
+        errors.push(FieldError {
+            field: "email".into(),
+            message: "is not a valid e-mail address".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let txn = db.begin().await?;
+    let user = ctx
+        .tenant
+        .find_by_id::<users::Entity>(id)
+        .filter(scope.users_condition())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".into()))?;
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let mut am = user.clone().into_active_model();
+    if let Some(v) = patch.first_name.filter(|v| *v != user.first_name) {
+        before.insert("first_name".into(), json!(user.first_name));
+        after.insert("first_name".into(), json!(v));
+        am.first_name = Set(v);
+    }
+    if let Some(v) = patch.last_name.filter(|v| *v != user.last_name) {
+        before.insert("last_name".into(), json!(user.last_name));
+        after.insert("last_name".into(), json!(v));
+        am.last_name = Set(v);
+    }
+    if let Some(v) = patch
+        .email
+        .map(|e| Some(e).filter(|e| !e.is_empty()))
+        .filter(|v| *v != user.email)
+    {
+        before.insert("email".into(), json!(user.email));
+        after.insert("email".into(), json!(v));
+        am.email = Set(v);
+    }
+    if let Some(v) = patch
+        .language
+        .map(|e| Some(e).filter(|e| !e.is_empty()))
+        .filter(|v| *v != user.language)
+    {
+        before.insert("language".into(), json!(user.language));
+        after.insert("language".into(), json!(v));
+        am.language = Set(v);
+    }
+    if after.is_empty() {
+        return Ok(user);
+    }
+    am.updated_at = Set(Utc::now());
+    let user = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Change {
+            entity: "user",
+            entity_id: Some(id),
+            action: "update",
+            before: Some(before.into()),
+            after: Some(after.into()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// U6: deactivates or reactivates a user within scope.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    scope: &Scope,
+    id: Uuid,
+    active: bool,
+) -> crate::Result<users::Model> {
+    let txn = db.begin().await?;
+    let user = ctx
+        .tenant
+        .find_by_id::<users::Entity>(id)
+        .filter(scope.users_condition())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".into()))?;
+    if user.active == active {
+        return Ok(user);
+    }
+    let mut am = user.into_active_model();
+    am.active = Set(active);
+    am.updated_at = Set(Utc::now());
+    let user = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Change {
+            entity: "user",
+            entity_id: Some(id),
+            action: if active { "reactivate" } else { "deactivate" },
+            before: Some(json!({"active": !active})),
+            after: Some(json!({"active": active})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Deletes a user within scope (their memberships and enrollments go with them).
+pub async fn delete(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    scope: &Scope,
+    id: Uuid,
+) -> crate::Result<()> {
+    let txn = db.begin().await?;
+    let user = ctx
+        .tenant
+        .find_by_id::<users::Entity>(id)
+        .filter(scope.users_condition())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".into()))?;
+    ctx.tenant
+        .delete_many::<users::Entity>()
+        .filter(users::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Change {
+            entity: "user",
+            entity_id: Some(id),
+            action: "delete",
+            before: Some(json!({"login": user.login})),
+            after: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Ids of every user `scope` reaches (for exports and bulk actions), in login order.
+pub async fn ids_in_scope(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    scope: &Scope,
+) -> crate::Result<Vec<Uuid>> {
+    Ok(tenant
+        .find::<users::Entity>()
+        .filter(scope.users_condition())
+        .select_only()
+        .column(users::Column::Id)
+        .order_by_asc(users::Column::Login)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,18 @@
+//! `GET /api/v1/{tenant}/me`: who is signed in, their rights, and the menu they get (B3).
+
+use axum::Json;
+use serde_json::{Value, json};
+
+use crate::authz::Access;
+
+/// The caller, their rights and their menu sections.
+pub async fn me(access: Access) -> Json<Value> {
+    Json(json!({
+        "tenant": access.principal.tenant_slug,
+        "kind": access.principal.kind,
+        "id": access.principal.id,
+        "login": access.principal.login,
+        "rights": access.rights.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "menu": crate::web::backoffice::menu(&access.rights),
+    }))
+}
