@@ -66,6 +66,9 @@ pub struct SettingsArgs {
     /// Take the client address from the last `X-Forwarded-For` entry (behind a trusted proxy).
     #[arg(long, env = "ROSTER_TRUST_FORWARDED_FOR", global = true)]
     pub trust_forwarded_for: Option<bool>,
+    /// I9: seconds between runs of staged imports (default 900, every 15 minutes).
+    #[arg(long, env = "ROSTER_IMPORT_INTERVAL", global = true)]
+    pub import_interval: Option<u64>,
 }
 
 /// The optional settings file; the same keys as the flags, with SMTP in `[smtp]`.
@@ -82,6 +85,7 @@ struct FileSettings {
     log_format: Option<String>,
     secure_cookies: Option<bool>,
     trust_forwarded_for: Option<bool>,
+    import_interval: Option<u64>,
     #[serde(default)]
     smtp: FileSmtp,
     #[serde(default)]
@@ -182,6 +186,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Sessions and sign-in.
     pub auth: AuthSettings,
+    /// I9: staged imports run on the next multiple of this interval (or on "run now").
+    pub import_interval: Duration,
 }
 
 impl Settings {
@@ -288,6 +294,12 @@ impl Settings {
                 .unwrap_or_else(|| "Roster <no-reply@localhost>".to_owned()),
             log_format,
             auth,
+            import_interval: Duration::from_secs(
+                args.import_interval
+                    .or(file.import_interval)
+                    .unwrap_or(900)
+                    .max(1),
+            ),
         })
     }
 

@@ -600,3 +600,72 @@ async fn b6_temporary_password_needs_an_email_and_b5_only_admins_grant_foreign_r
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+async fn page(state: &AppState, path: &str, token: &str) -> (StatusCode, String) {
+    let req = Request::builder()
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let resp = state.router().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn b3_menu_shows_only_held_sections_and_urls_answer_403() {
+    let w = world(DESCRIPTOR).await;
+    w.user("visible-user", Some("NL"), &[]).await;
+    let (_, comms) = w.admin("comms", "comms", None, None).await;
+    let (_, ou) = w.admin("ou", "ou_admin", Some("NL"), None).await;
+
+    let (status, html) = page(&w.state, "/t/acme/backoffice", &comms).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(">Communication</a>"), "{html}");
+    assert!(
+        !html.contains(">Users</a>") && !html.contains(">User groups</a>"),
+        "{html}"
+    );
+    let (status, _) = page(&w.state, "/t/acme/backoffice/users", &comms).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = page(&w.state, "/t/acme/backoffice/user-groups", &ou).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a role without the user-groups right"
+    );
+
+    let (status, html) = page(&w.state, "/t/acme/backoffice/users", &ou).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("visible-user"), "{html}");
+    assert!(html.contains(">Users</a>") && !html.contains(">Communication</a>"));
+}
+
+#[tokio::test]
+async fn b3_redis_announcement_and_version_check_drop_stale_enforcers() {
+    let w = world(DESCRIPTOR).await;
+    let mut settings = w.state.settings.clone();
+    settings.redis_url = std::env::var("ROSTER_TEST_REDIS_URL").ok();
+    let (mailer, _) = Mailer::memory();
+    let b = AppState::with_mailer(settings.clone(), w.t.db.clone(), mailer).expect("state b");
+    roster::authz::enforcer::spawn_watchers(b.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // subscriber connects
+
+    // Announced change (Redis when configured): B drops its enforcer without any request.
+    b.authz.policy(&w.t.db, w.tenant).await.expect("load");
+    roster::authz::enforcer::bump_version(&w.t.db, w.tenant)
+        .await
+        .expect("bump");
+    let (mailer, _) = Mailer::memory();
+    let a = AppState::with_mailer(settings, w.t.db.clone(), mailer).expect("state a");
+    roster::authz::enforcer::announce(&a, w.tenant).await;
+    let started = std::time::Instant::now();
+    while b.authz.is_loaded(w.tenant.0).await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "stale enforcer kept"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

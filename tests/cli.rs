@@ -143,3 +143,89 @@ fn serve_starts_on_defaults_and_answers_healthz() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok"), "{response}");
 }
+
+#[tokio::test]
+async fn admin_add_prints_a_link_and_token_issue_acts_as_that_admin() {
+    let t = TestDb::empty().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("acme.yaml"), MINIMAL).expect("write");
+    let path = dir.path().to_str().expect("utf-8").to_owned();
+    let url = t.url.clone();
+    let (apply, add, issue) = tokio::task::spawn_blocking(move || {
+        (
+            roster(&url, &["tenant", "apply", &path]),
+            roster(
+                &url,
+                &[
+                    "admin",
+                    "add",
+                    "--tenant",
+                    "acme",
+                    "--login",
+                    "ops",
+                    "--role",
+                    "admin",
+                    "--catalog",
+                    "MAIN",
+                ],
+            ),
+            roster(
+                &url,
+                &["token", "issue", "--tenant", "acme", "--login", "ops"],
+            ),
+        )
+    })
+    .await
+    .expect("join");
+    assert!(apply.status.success());
+    let add_out = String::from_utf8_lossy(&add.stdout);
+    assert!(
+        add.status.success(),
+        "{add_out}{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    assert!(
+        add_out.contains("created back-office user `ops`"),
+        "{add_out}"
+    );
+    assert!(add_out.contains("/t/acme/password/set?token="), "{add_out}");
+    let token = String::from_utf8_lossy(&issue.stdout).trim().to_owned();
+    assert!(token.starts_with("rst_"), "{token}");
+
+    let mut settings = roster::config::Settings::resolve(&roster::config::SettingsArgs::default())
+        .expect("settings");
+    settings.database_url = t.url.clone();
+    let (mailer, _) = roster::mail::Mailer::memory();
+    let state = roster::app::AppState::with_mailer(settings, t.db.clone(), mailer).expect("state");
+    let (status, me) =
+        crate::authz::call(&state, "GET", "/api/v1/acme/me", Some(&token), None).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{me}");
+    assert_eq!(me["login"], "ops");
+
+    let url = t.url.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        roster(
+            &url,
+            &["token", "list", "--tenant", "acme", "--login", "ops"],
+        )
+    })
+    .await
+    .expect("join");
+    let list = String::from_utf8_lossy(&list.stdout);
+    let id = list
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("token id")
+        .to_owned();
+    let url = t.url.clone();
+    let revoke = tokio::task::spawn_blocking(move || {
+        roster(&url, &["token", "revoke", "--tenant", "acme", &id])
+    })
+    .await
+    .expect("join");
+    assert!(revoke.status.success());
+    let (status, _) =
+        crate::authz::call(&state, "GET", "/api/v1/acme/me", Some(&token), None).await;
+    assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
+}

@@ -13,7 +13,7 @@ use crate::store::entity::{backoffice_accounts, tenants, users};
 /// Registration state of a user who may sign in (R3).
 pub const ACTIVE_REGISTRATION: &str = "active";
 
-/// What authentication knows about one account.
+/// R7, U6: what authentication knows about one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// Table it lives in.
@@ -83,7 +83,8 @@ impl Account {
     }
 }
 
-/// The account of `kind` with exactly this login name (as typed: no trimming, no case folding).
+/// R7: the account of `kind` with exactly this login name (as typed: no trimming, no case
+/// folding).
 pub async fn by_login<C: ConnectionTrait>(
     db: &C,
     tenant: TenantId,
@@ -106,7 +107,7 @@ pub async fn by_login<C: ConnectionTrait>(
     })
 }
 
-/// The account of `kind` with `id`.
+/// R7: the account of `kind` with `id`.
 pub async fn by_id<C: ConnectionTrait>(
     db: &C,
     tenant: TenantId,
@@ -127,8 +128,8 @@ pub async fn by_id<C: ConnectionTrait>(
     })
 }
 
-/// Accounts of `kind` whose login is `login_or_email`, or whose e-mail address is it (ignoring
-/// case); at most `limit`.
+/// R7 (reset requests): accounts of `kind` whose login is `login_or_email`, or whose e-mail
+/// address is it (ignoring case); at most `limit`.
 pub async fn by_login_or_email<C: ConnectionTrait>(
     db: &C,
     tenant: TenantId,
@@ -172,7 +173,7 @@ fn lower_eq<C: ColumnTrait>(column: C, value: String) -> sea_orm::sea_query::Sim
     ExprTrait::eq(Expr::expr(Func::lower(Expr::col(column))), value)
 }
 
-/// Records a successful sign-in.
+/// R7: records a successful sign-in in `last_login_at`.
 pub async fn touch_last_login<C: ConnectionTrait>(db: &C, account: &Account) -> crate::Result<()> {
     let now = Utc::now();
     match account.kind {

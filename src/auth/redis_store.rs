@@ -16,7 +16,7 @@ use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
 
-/// Prefix of session keys.
+/// X4: prefix of session keys in Redis.
 pub const SESSION_PREFIX: &str = "roster:session:";
 
 /// A Redis connection opened on first use and re-established by the connection manager when
@@ -79,7 +79,7 @@ impl RedisSessionStore {
     }
 }
 
-/// The Redis key of session `id`.
+/// X4: the Redis key of session `id`.
 pub fn session_key(id: &Id) -> String {
     format!("{SESSION_PREFIX}{id}")
 }

@@ -21,7 +21,7 @@ use super::principal::PrincipalKind;
 use super::redis_store::LazyRedis;
 use crate::config::AuthSettings;
 
-/// Prefix of throttle keys in Redis.
+/// R7: prefix of throttle keys in Redis.
 pub const THROTTLE_PREFIX: &str = "roster:throttle:";
 
 /// Local counters kept before expired ones are swept.
@@ -48,7 +48,7 @@ impl From<&AuthSettings> for Limits {
     }
 }
 
-/// The counters one sign-in attempt touches.
+/// R7: the counters one sign-in attempt touches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys {
     account: String,
@@ -79,6 +79,11 @@ impl Keys {
         }
     }
 
+    /// The account counter's key (Redis key when Redis is used).
+    pub fn account_key(&self) -> &str {
+        &self.account
+    }
+
     fn with_limits(&self, limits: &Limits) -> Vec<(&str, u32)> {
         let mut keys = vec![(self.account.as_str(), limits.per_account)];
         if let Some(a) = &self.address {
@@ -94,7 +99,7 @@ struct Window {
     until: Instant,
 }
 
-/// Failure counters of one process, and the shared ones in Redis when configured.
+/// R7, X4: failure counters of one process, and the shared ones in Redis when configured.
 #[derive(Debug, Default)]
 pub struct Throttle {
     local: Mutex<HashMap<String, Window>>,

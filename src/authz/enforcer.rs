@@ -98,6 +98,11 @@ impl Registry {
         Ok(policy)
     }
 
+    /// Whether this instance holds a loaded enforcer for `tenant`.
+    pub async fn is_loaded(&self, tenant: Uuid) -> bool {
+        self.loaded.read().await.contains_key(&tenant)
+    }
+
     /// Drops a tenant's enforcer; the next check reloads it.
     pub async fn invalidate(&self, tenant: Uuid) {
         self.loaded.write().await.remove(&tenant);

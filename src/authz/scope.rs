@@ -46,6 +46,12 @@ impl Scope {
             let outside = Query::select()
                 .expr(Expr::val(1))
                 .from(user_catalogs::Entity)
+                // The tenant column lets the (tenant_id, user_id, catalog_id) index serve the
+                // probe; without it each user row scans the whole link table.
+                .and_where(
+                    Expr::col((user_catalogs::Entity, user_catalogs::Column::TenantId))
+                        .equals((users::Entity, users::Column::TenantId)),
+                )
                 .and_where(
                     Expr::col((user_catalogs::Entity, user_catalogs::Column::UserId))
                         .equals((users::Entity, users::Column::Id)),

@@ -1,6 +1,10 @@
 //! The command line: one binary, `roster`, with a subcommand per operator task.
 
 mod admin;
+mod bench;
+mod bench_authz;
+mod export;
+mod import;
 mod serve;
 mod tenant;
 mod token;
@@ -42,6 +46,24 @@ pub enum Command {
     /// Issue, revoke and list API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Import users from a CSV or XML file (run, simulate or stage); exit 0 when every row
+    /// succeeded, 1 when some rows failed, 2 when the file was rejected.
+    Import(import::ImportArgs),
+    /// Export every user of a tenant in the standard import format (I10).
+    Export(export::ExportArgs),
+    /// Benchmarks (see docs/performance.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `roster bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Authorization decisions and scoped user lists in a large tenant.
+    Authz(bench_authz::AuthzArgs),
+    /// Import and export throughput against the database's own bulk load; `--database-url`
+    /// picks the database (default: a temporary SQLite file).
+    Import(bench::ImportBenchArgs),
 }
 
 /// `roster admin …`.
@@ -57,6 +79,8 @@ pub fn run(cli: Cli) -> ExitCode {
     if let Command::Tenant(tenant::TenantCommand::Validate { paths }) = &cli.command {
         return tenant::validate(paths);
     }
+    // `roster bench import` uses a throw-away database unless one is named explicitly.
+    let explicit_database = cli.settings.database_url.clone();
     let settings = match Settings::resolve(&cli.settings) {
         Ok(s) => s,
         Err(e) => {
@@ -87,6 +111,16 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Tenant(cmd) => tenant::run(cmd, &settings).await,
             Command::Admin(AdminCommand::Add(args)) => admin::add(args, &settings).await,
             Command::Token(cmd) => token::run(cmd, &settings).await,
+            Command::Import(args) => import::run(args, &settings).await,
+            Command::Export(args) => export::run(args, &settings).await,
+            Command::Bench(BenchCommand::Authz(args)) => {
+                bench_authz::run(args).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Bench(BenchCommand::Import(args)) => {
+                bench::run(args, explicit_database).await?;
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match result {

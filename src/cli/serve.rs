@@ -59,9 +59,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             admin.login, admin.password, admin.role
         );
     }
-    axum::serve(listener, state.router())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        state
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

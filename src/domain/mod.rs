@@ -7,5 +7,6 @@ pub mod ctx;
 pub mod email_domain;
 pub mod roles;
 pub mod user_directory;
+pub mod users;
 
 pub use ctx::{Actor, ActorKind, Ctx, Source};

@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, Condition, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect,
 };
 use serde_json::json;
@@ -367,7 +367,10 @@ mod tests {
     #[test]
     fn u1_login_of_100_characters_is_accepted_101_refused() {
         assert!(LoginName::parse(&"x".repeat(100)).is_ok());
-        assert!(LoginName::parse(&"ä".repeat(100)).is_ok(), "characters, not bytes");
+        assert!(
+            LoginName::parse(&"ä".repeat(100)).is_ok(),
+            "characters, not bytes"
+        );
         let err = LoginName::parse(&"x".repeat(101)).expect_err("too long");
         assert!(err.0.contains("101 characters"), "{err}");
     }

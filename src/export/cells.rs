@@ -21,7 +21,14 @@ pub fn neutralise(value: &str) -> std::borrow::Cow<'_, str> {
 /// The value of a cell read from an import file: [`neutralise`] reversed.
 pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.chars().next().is_some_and(|c| is_trigger(c) || c == '\'') => rest,
+        Some(rest)
+            if rest
+                .chars()
+                .next()
+                .is_some_and(|c| is_trigger(c) || c == '\'') =>
+        {
+            rest
+        }
         _ => cell,
     }
 }
@@ -33,8 +40,20 @@ mod tests {
     #[test]
     fn i10_formula_cells_are_neutralised_and_restored() {
         for v in [
-            "=SUM(A1)", "+49 30 1234", "-5", "@cmd", "\tx", "\rx", "\0x", "'", "'=x", "''",
-            "plain", "", "O'Brien", "a=b",
+            "=SUM(A1)",
+            "+49 30 1234",
+            "-5",
+            "@cmd",
+            "\tx",
+            "\rx",
+            "\0x",
+            "'",
+            "'=x",
+            "''",
+            "plain",
+            "",
+            "O'Brien",
+            "a=b",
         ] {
             let cell = neutralise(v);
             assert_eq!(restore(&cell), v, "{v:?} via {cell:?}");

@@ -119,8 +119,16 @@ fn set_ops(old: &[Uuid], new: &[Uuid]) -> SetOps {
     let old_set: HashSet<&Uuid> = old.iter().collect();
     let new_set: HashSet<&Uuid> = new.iter().collect();
     SetOps {
-        add: new.iter().filter(|i| !old_set.contains(i)).copied().collect(),
-        remove: old.iter().filter(|i| !new_set.contains(i)).copied().collect(),
+        add: new
+            .iter()
+            .filter(|i| !old_set.contains(i))
+            .copied()
+            .collect(),
+        remove: old
+            .iter()
+            .filter(|i| !new_set.contains(i))
+            .copied()
+            .collect(),
     }
 }
 
@@ -198,7 +206,12 @@ pub fn existing(row: &Row, s: &Stored, env: &Env<'_>) -> Result<Diff, String> {
                 let want = !matches!(val, Some(Val::Bool(false)));
                 if want != s.user.active {
                     d.columns_push(users::Column::Active, Value::from(want));
-                    change(&mut d, field, old, crate::domain::users::bool_text(want).into());
+                    change(
+                        &mut d,
+                        field,
+                        old,
+                        crate::domain::users::bool_text(want).into(),
+                    );
                 }
             }
             F::PrivacyPolicyAccepted => {
@@ -206,7 +219,12 @@ pub fn existing(row: &Row, s: &Stored, env: &Env<'_>) -> Result<Diff, String> {
                 if want != s.user.privacy_policy_accepted_at.is_some() {
                     let at = want.then_some(env.now);
                     d.columns_push(users::Column::PrivacyPolicyAcceptedAt, Value::from(at));
-                    change(&mut d, field, old, crate::domain::users::bool_text(want).into());
+                    change(
+                        &mut d,
+                        field,
+                        old,
+                        crate::domain::users::bool_text(want).into(),
+                    );
                 }
             }
             F::UserGroups | F::EnrollmentProfiles | F::Catalogs => {
@@ -239,7 +257,12 @@ pub fn existing(row: &Row, s: &Stored, env: &Env<'_>) -> Result<Diff, String> {
                         return Err("this tenant has no superior role".into());
                     }
                     d.ops.superior_role = Some(want);
-                    change(&mut d, field, old, crate::domain::users::bool_text(want).into());
+                    change(
+                        &mut d,
+                        field,
+                        old,
+                        crate::domain::users::bool_text(want).into(),
+                    );
                 }
             }
             F::SuperiorExternalId => {
@@ -269,7 +292,8 @@ pub fn existing(row: &Row, s: &Stored, env: &Env<'_>) -> Result<Diff, String> {
                 };
                 let old = s.properties.get(name).cloned().unwrap_or_default();
                 if new != old {
-                    d.ops.property = Some((name.to_owned(), (!new.is_empty()).then(|| new.clone())));
+                    d.ops.property =
+                        Some((name.to_owned(), (!new.is_empty()).then(|| new.clone())));
                     d.changes.push(FieldChange {
                         field: format!("Property {name}"),
                         old,

@@ -12,8 +12,8 @@ use super::layout::Layout;
 use super::values::Stored;
 use crate::store::TenantId;
 use crate::store::entity::{
-    employments, extended_properties, personal_budgets, user_catalogs,
-    user_enrollment_profiles, user_group_members, users,
+    employments, extended_properties, personal_budgets, user_catalogs, user_enrollment_profiles,
+    user_group_members, users,
 };
 
 /// Which relations to load.

@@ -35,7 +35,7 @@ pub enum Who {
 /// What rows of this file have taken so far.
 #[derive(Debug, Default)]
 pub struct Claims {
-    users: HashMap<Slot, u64>,
+    users: HashMap<u64, u64>,
     keys: KeyMap<(u64, MatchedBy)>,
     /// Login names new or renamed users will have, with the line giving them.
     pub logins: KeyMap<u64>,
@@ -55,7 +55,9 @@ impl Claims {
         };
         if let Some(first) = self.users.get(&k) {
             return Err(match extra {
-                None => format!("the same user as line {first}; a user may appear only once per file"),
+                None => {
+                    format!("the same user as line {first}; a user may appear only once per file")
+                }
                 Some(name) => format!("property `{name}` of this user is already on line {first}"),
             });
         }
@@ -64,7 +66,13 @@ impl Claims {
     }
 
     /// Takes the identity of a new user (its first key) for `line`.
-    pub fn new_user(&mut self, k: u64, by: MatchedBy, line: u64, value: &str) -> Result<(), String> {
+    pub fn new_user(
+        &mut self,
+        k: u64,
+        by: MatchedBy,
+        line: u64,
+        value: &str,
+    ) -> Result<(), String> {
         if let Some((first, by)) = self.keys.get(&k) {
             return Err(format!(
                 "the same user as line {first} (same {} `{value}`); a user may appear only once per file",
@@ -117,9 +125,8 @@ pub fn identify(row: &Row, refs: &Refs, index: &Index) -> Result<Who, String> {
         }
     }
     let ext_hash = ext.map(|e| key(KeyKind::ExternalAny, "", e));
-    let contradicts_ext = |slot: Slot| {
-        ext_hash.is_some_and(|h| index.ext_of(slot).is_some_and(|stored| stored != h))
-    };
+    let contradicts_ext =
+        |slot: Slot| ext_hash.is_some_and(|h| index.ext_of(slot).is_some_and(|stored| stored != h));
     if let Some(login) = login
         && let Some(slot) = index.find(KeyKind::Login, "", login)
     {
@@ -139,8 +146,8 @@ pub fn identify(row: &Row, refs: &Refs, index: &Index) -> Result<Who, String> {
             }
             Some(AMBIGUOUS) | None => {}
             Some(slot) => {
-                let other_login = login
-                    .is_some_and(|l| index.login_of(slot) != Some(key(KeyKind::Login, "", l)));
+                let other_login =
+                    login.is_some_and(|l| index.login_of(slot) != Some(key(KeyKind::Login, "", l)));
                 if !contradicts_ext(slot) && !other_login {
                     return stored(slot, MatchedBy::Email, index);
                 }
@@ -149,7 +156,11 @@ pub fn identify(row: &Row, refs: &Refs, index: &Index) -> Result<Who, String> {
     }
     for (field, kind, by) in [
         (F::UserNumber, KeyKind::UserNumber, MatchedBy::UserNumber),
-        (F::PersonnelNumber, KeyKind::Personnel, MatchedBy::PersonnelNumber),
+        (
+            F::PersonnelNumber,
+            KeyKind::Personnel,
+            MatchedBy::PersonnelNumber,
+        ),
     ] {
         // Only as a key when nothing stronger was given.
         if ext.is_some() || login.is_some() || row.text(F::Email).is_some() {
@@ -185,13 +196,21 @@ fn stored(slot: Slot, by: MatchedBy, index: &Index) -> Result<Who, String> {
 pub fn first_key(row: &Row, refs: &Refs) -> Option<(u64, MatchedBy, String)> {
     let ns = row_namespace(row, refs).unwrap_or_default();
     if let Some(v) = row.text(F::ExternalId) {
-        return Some((key(KeyKind::External, &ns, v), MatchedBy::ExternalId, v.to_owned()));
+        return Some((
+            key(KeyKind::External, &ns, v),
+            MatchedBy::ExternalId,
+            v.to_owned(),
+        ));
     }
     for (field, kind, by) in [
         (F::Login, KeyKind::Login, MatchedBy::Uid),
         (F::Email, KeyKind::Email, MatchedBy::Email),
         (F::UserNumber, KeyKind::UserNumber, MatchedBy::UserNumber),
-        (F::PersonnelNumber, KeyKind::Personnel, MatchedBy::PersonnelNumber),
+        (
+            F::PersonnelNumber,
+            KeyKind::Personnel,
+            MatchedBy::PersonnelNumber,
+        ),
     ] {
         if let Some(v) = row.text(field) {
             return Some((key(kind, "", v), by, v.to_owned()));

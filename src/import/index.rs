@@ -139,9 +139,10 @@ impl Index {
                 index.ids.push(id);
                 last = Some(id);
                 index.login_hash.push(key(KeyKind::Login, "", &login));
-                index
-                    .ext_hash
-                    .push(ext.as_deref().map_or(0, |e| key(KeyKind::ExternalAny, "", e)));
+                index.ext_hash.push(
+                    ext.as_deref()
+                        .map_or(0, |e| key(KeyKind::ExternalAny, "", e)),
+                );
                 index.put(KeyKind::Login, "", &login, slot);
                 if let Some(ext) = ext {
                     index.put(KeyKind::External, &ns, &ext, slot);

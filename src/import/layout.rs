@@ -86,7 +86,9 @@ impl Layout {
 
     /// The layout of a stored configuration row.
     pub fn from_row(row: &import_configurations::Model) -> crate::Result<Self> {
-        let bad = |m: String| crate::Error::BadRequest(format!("import configuration `{}`: {m}", row.code));
+        let bad = |m: String| {
+            crate::Error::BadRequest(format!("import configuration `{}`: {m}", row.code))
+        };
         let kind = match row.kind.as_str() {
             "users" => ImportKind::Users,
             "personal_budget" => ImportKind::PersonalBudget,
@@ -100,7 +102,12 @@ impl Layout {
         };
         let delimiter = match row.delimiter.as_bytes() {
             [b] if b.is_ascii() => *b,
-            _ => return Err(bad(format!("delimiter `{}` is not one ASCII character", row.delimiter))),
+            _ => {
+                return Err(bad(format!(
+                    "delimiter `{}` is not one ASCII character",
+                    row.delimiter
+                )));
+            }
         };
         let mappings: Vec<ColumnMapping> = serde_json::from_value(row.mapping.clone())
             .map_err(|e| bad(format!("unreadable mapping: {e}")))?;

@@ -112,9 +112,11 @@ impl XmlSource {
         loop {
             self.buf.clear();
             let line = self.line();
-            let event = self.reader.read_event_into(&mut self.buf).map_err(|e| {
-                Rejection::at(line, format!("malformed XML: {e}"))
-            })?;
+            let event = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| Rejection::at(line, format!("malformed XML: {e}")))?;
+            let empty = matches!(event, Event::Empty(_));
             match event {
                 Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
                 Event::DocType(_) => {
@@ -129,7 +131,7 @@ impl XmlSource {
                     }
                     self.root_seen = true;
                     // `<users/>`: a file without rows.
-                    if !matches!(event, Event::Empty(_)) {
+                    if !empty {
                         self.depth = 1;
                     }
                     let _ = e;
@@ -149,7 +151,7 @@ impl XmlSource {
                         in_row = true;
                         out.reset(line, self.names.len());
                     } else {
-                        let slot = self.field_slot(e.name().0, out, line)?;
+                        let slot = field_slot(&self.names, e.name().0, out, line)?;
                         let cell = out.push_cell("");
                         out.bind(slot, cell);
                         field = Some(slot);
@@ -157,15 +159,18 @@ impl XmlSource {
                 }
                 Event::Empty(e) => {
                     if self.depth + 1 > MAX_DEPTH {
-                        return Err(Rejection::at(line, format!("element <{}> is nested too deep", e.name().0)));
+                        return Err(Rejection::at(
+                            line,
+                            format!("element <{}> is nested too deep", e.name().0),
+                        ));
                     }
                     if self.depth == 1 {
                         // `<user/>`: a row without fields.
                         out.reset(line, self.names.len());
-                        self.check_required(out)?;
+                        check_required(&self.names, &self.required, out)?;
                         return Ok(true);
                     }
-                    let slot = self.field_slot(e.name().0, out, line)?;
+                    let slot = field_slot(&self.names, e.name().0, out, line)?;
                     let cell = out.push_cell("");
                     out.bind(slot, cell);
                 }
@@ -175,10 +180,7 @@ impl XmlSource {
                         Some(_) => out.extend_last(&text),
                         None if text.trim().is_empty() => {}
                         None => {
-                            return Err(Rejection::at(
-                                line,
-                                "text outside a field element",
-                            ));
+                            return Err(Rejection::at(line, "text outside a field element"));
                         }
                     }
                 }
@@ -188,7 +190,10 @@ impl XmlSource {
                 },
                 Event::GeneralRef(r) => {
                     let Some(_) = field else {
-                        return Err(Rejection::at(line, "entity reference outside a field element"));
+                        return Err(Rejection::at(
+                            line,
+                            "entity reference outside a field element",
+                        ));
                     };
                     let resolved = match r.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
@@ -204,7 +209,12 @@ impl XmlSource {
                                 ));
                             }
                         },
-                        Err(e) => return Err(Rejection::at(line, format!("bad character reference: {e}"))),
+                        Err(e) => {
+                            return Err(Rejection::at(
+                                line,
+                                format!("bad character reference: {e}"),
+                            ));
+                        }
                     };
                     out.extend_last(&resolved);
                 }
@@ -213,7 +223,7 @@ impl XmlSource {
                     match self.depth {
                         2 => field = None,
                         1 if in_row => {
-                            self.check_required(out)?;
+                            check_required(&self.names, &self.required, out)?;
                             return Ok(true);
                         }
                         _ => {}
@@ -231,35 +241,37 @@ impl XmlSource {
             }
         }
     }
+}
 
-    fn field_slot(&self, name: &str, out: &Record, line: u64) -> Result<usize, Rejection> {
-        let Some(slot) = self.names.iter().position(|n| n == name) else {
-            let hint = self
-                .names
-                .iter()
-                .find(|n| n.eq_ignore_ascii_case(name))
-                .map(|n| format!("; did you mean <{n}>?"))
-                .unwrap_or_else(|| "; element names are fixed, see docs/import.md".into());
-            return Err(Rejection::at(line, format!("unknown element <{name}>{hint}")));
-        };
-        if out.get(slot).is_some() {
+fn field_slot(names: &[String], name: &str, out: &Record, line: u64) -> Result<usize, Rejection> {
+    let Some(slot) = names.iter().position(|n| n == name) else {
+        let hint = names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(name))
+            .map(|n| format!("; did you mean <{n}>?"))
+            .unwrap_or_else(|| "; element names are fixed, see docs/import.md".into());
+        return Err(Rejection::at(
+            line,
+            format!("unknown element <{name}>{hint}"),
+        ));
+    };
+    if out.get(slot).is_some() {
+        return Err(Rejection::at(
+            line,
+            format!("element <{name}> appears twice in one row"),
+        ));
+    }
+    Ok(slot)
+}
+
+fn check_required(names: &[String], required: &[bool], out: &Record) -> Result<(), Rejection> {
+    for (slot, required) in required.iter().enumerate() {
+        if *required && out.get(slot).is_none() {
             return Err(Rejection::at(
-                line,
-                format!("element <{name}> appears twice in one row"),
+                out.line,
+                format!("missing required element <{}>", names[slot]),
             ));
         }
-        Ok(slot)
     }
-
-    fn check_required(&self, out: &Record) -> Result<(), Rejection> {
-        for (slot, required) in self.required.iter().enumerate() {
-            if *required && out.get(slot).is_none() {
-                return Err(Rejection::at(
-                    out.line,
-                    format!("missing required element <{}>", self.names[slot]),
-                ));
-            }
-        }
-        Ok(())
-    }
+    Ok(())
 }

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::store::TenantId;
 use crate::store::entity::{
-    catalogs, departments, enrollment_profiles, organisation_units, organisations, roles,
-    tenants, user_groups,
+    catalogs, departments, enrollment_profiles, organisation_units, organisations, roles, tenants,
+    user_groups,
 };
 use crate::tenancy::apply::TenantSettings;
 
@@ -41,6 +41,14 @@ impl Codes {
     /// How many there are.
     pub fn id_count(&self) -> usize {
         self.by_id.len()
+    }
+
+    /// The id, when there is exactly one.
+    pub fn only(&self) -> Option<Uuid> {
+        match self.by_id.len() {
+            1 => self.by_id.keys().next().copied(),
+            _ => None,
+        }
     }
 }
 
@@ -104,7 +112,11 @@ impl Refs {
         let languages = t
             .languages
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
 
         let unit_rows = tenant.find::<organisation_units::Entity>().all(db).await?;

@@ -10,9 +10,7 @@ use super::fields::ImportField;
 use super::layout::Layout;
 use super::record::Record;
 use super::refs::{Codes, Refs};
-use crate::domain::users::{
-    Email, ExternalId, LoginName, NAME_MAX, TEXT_MAX, bounded, parse_bool,
-};
+use crate::domain::users::{Email, ExternalId, LoginName, NAME_MAX, TEXT_MAX, bounded, parse_bool};
 
 /// A typed cell value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,7 +236,11 @@ fn password(raw: &str, refs: &Refs) -> Result<Val, String> {
 pub fn parse_amount(raw: &str) -> Result<i64, String> {
     let bad = || format!("`{raw}` is not an amount (e.g. 1234 or 1234,50)");
     let s = raw.trim().trim_start_matches(['€', '$']).trim();
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
         return Err(bad());
     }
     // The decimal separator is the last `.` or `,` followed by one or two digits.

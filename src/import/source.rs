@@ -33,6 +33,8 @@ impl Input {
     }
 }
 
+// One value per running import; boxing the larger reader would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
     Csv(CsvSource),
     Xml(XmlSource),

@@ -30,6 +30,20 @@ pub struct LineState {
 }
 
 impl LineState {
+    /// A row about to be planned (unchanged until the plan says otherwise).
+    pub fn new(line: u64) -> Self {
+        Self {
+            line,
+            outcome: Outcome::Unchanged,
+            matched_by: None,
+            slot: None,
+            login: None,
+            message: None,
+            password_changed: false,
+            recorded: None,
+        }
+    }
+
     /// A row that fails.
     pub fn error(line: u64, message: impl Into<String>) -> Self {
         Self {
@@ -44,11 +58,12 @@ impl LineState {
         }
     }
 
-    /// Turns the row into an error, keeping how it was identified.
+    /// Turns the row into an error, keeping how it was identified. A row an earlier
+    /// attempt already wrote keeps its outcome.
     pub fn fail(&mut self, message: impl Into<String>) {
-        if self.outcome != Outcome::Error {
+        if self.outcome != Outcome::Error && self.recorded.is_none() {
             self.outcome = Outcome::Error;
-            self.message = Some(message.into().into_boxed_str());
+            self.message = Some(at_line(self.line, &message.into()).into_boxed_str());
         }
     }
 

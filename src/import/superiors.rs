@@ -107,13 +107,22 @@ impl Graph {
     ) -> crate::Result<HashMap<u32, Target>> {
         let mut targets: HashMap<u32, (Node, Option<u32>)> = HashMap::new();
         for r in &self.refs {
-            let Some(line) = lines.get_mut(r.ord as usize) else { continue };
+            let Some(line) = lines.get_mut(r.ord as usize) else {
+                continue;
+            };
             if !line.ok() {
                 continue;
             }
             match self.find(r, index) {
                 Err(m) => line.fail(m),
                 Ok((node, file_ord)) => {
+                    if let Some(o) = file_ord
+                        && lines.get(o as usize).is_some_and(|l| !l.ok())
+                    {
+                        // Reported by the cascade below, naming the superior's line.
+                        targets.insert(r.ord, (node, file_ord));
+                        continue;
+                    }
                     let is_superior = match (file_ord.and_then(|o| self.flags.get(&o)), node) {
                         (Some(f), _) => *f,
                         (None, Node::User(id)) => index.superiors.contains(&id),
@@ -136,30 +145,9 @@ impl Graph {
                 }
             }
         }
-        // A row whose superior's row fails, fails too (until nothing changes).
-        loop {
-            let mut changed = false;
-            for r in &self.refs {
-                let Some((_, Some(o))) = targets.get(&r.ord) else { continue };
-                let o = *o;
-                let (ok_self, ok_target) = (
-                    lines.get(r.ord as usize).is_some_and(LineState::ok),
-                    lines.get(o as usize).is_some_and(LineState::ok),
-                );
-                if ok_self && !ok_target {
-                    let at = lines.get(o as usize).map(|l| l.line).unwrap_or_default();
-                    lines[r.ord as usize].fail(format!(
-                        "superior `{}` (line {at}) has errors",
-                        r.ext
-                    ));
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
+        self.cascade(lines, &targets);
         self.cycles(db, tenant, lines, index, &targets).await?;
+        self.cascade(lines, &targets);
         Ok(targets
             .into_iter()
             .filter(|(ord, _)| lines.get(*ord as usize).is_some_and(LineState::ok))
@@ -171,6 +159,31 @@ impl Graph {
                 (ord, t)
             })
             .collect())
+    }
+
+    /// A row whose superior's row fails, fails too (until nothing changes).
+    fn cascade(&self, lines: &mut [LineState], targets: &HashMap<u32, (Node, Option<u32>)>) {
+        loop {
+            let mut changed = false;
+            for r in &self.refs {
+                let Some((_, Some(o))) = targets.get(&r.ord) else {
+                    continue;
+                };
+                let o = *o;
+                let ok_self = lines.get(r.ord as usize).is_some_and(LineState::ok);
+                let ok_target = lines.get(o as usize).is_some_and(LineState::ok);
+                if ok_self && !ok_target {
+                    let at = lines.get(o as usize).map(|l| l.line).unwrap_or_default();
+                    if let Some(l) = lines.get_mut(r.ord as usize) {
+                        l.fail(format!("superior `{}` (line {at}) has errors", r.ext));
+                    }
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
     }
 
     /// The superior of `r`: the node and, when it is a row of the file, its ordinal.
@@ -269,7 +282,9 @@ impl Graph {
                 continue;
             }
             let start = match self.ord_slot.get(&r.ord) {
-                Some(slot) => Node::User(index.ids.get(*slot as usize).copied().unwrap_or_default()),
+                Some(slot) => {
+                    Node::User(index.ids.get(*slot as usize).copied().unwrap_or_default())
+                }
                 None => Node::Line(r.ord),
             };
             let mut path = vec![start];

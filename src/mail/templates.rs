@@ -33,6 +33,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "de/password_reset.txt",
         include_str!("../../templates/mail/de/password_reset.txt"),
     ),
+    (
+        "en/import_report.txt",
+        include_str!("../../templates/mail/en/import_report.txt"),
+    ),
+    (
+        "nl/import_report.txt",
+        include_str!("../../templates/mail/nl/import_report.txt"),
+    ),
+    (
+        "de/import_report.txt",
+        include_str!("../../templates/mail/de/import_report.txt"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

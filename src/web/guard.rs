@@ -147,7 +147,7 @@ async fn still_active(state: &AppState, p: &Principal) -> crate::Result<bool> {
             .find_by_id::<users::Entity>(p.id)
             .one(&state.db)
             .await?
-            .is_some_and(|u| u.active),
+            .is_some_and(|u| u.active && u.registration_state == "active"),
     })
 }
 

@@ -5,6 +5,7 @@ pub mod backoffice;
 pub mod guard;
 mod health;
 pub mod pages;
+pub mod portal;
 pub mod sessions;
 pub mod signin;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(signin::router())
         .merge(api::router(&state))
         .merge(backoffice::router(&state))
+        .merge(portal::router(&state))
         .fallback(|| async { Error::NotFound("resource".into()) })
         .with_state(state.clone());
     sessions::apply(routes, &state)

@@ -18,6 +18,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../../templates/layout.html")),
     ("error.html", include_str!("../../templates/error.html")),
     (
+        "portal/home.html",
+        include_str!("../../templates/portal/home.html"),
+    ),
+    (
+        "backoffice/page.html",
+        include_str!("../../templates/backoffice/page.html"),
+    ),
+    (
         "signin/login.html",
         include_str!("../../templates/signin/login.html"),
     ),
@@ -54,7 +62,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// Renders page template `name` with `ctx` (HTML-escaped: `.html` templates auto-escape).
+/// R1, R7: renders page template `name` with `ctx` (HTML-escaped: `.html` templates
+/// auto-escape).
 pub fn render(name: &str, ctx: impl Serialize) -> Result<Html<String>, Error> {
     let template = ENV
         .get_template(name)
@@ -65,7 +74,7 @@ pub fn render(name: &str, ctx: impl Serialize) -> Result<Html<String>, Error> {
     Ok(Html(html))
 }
 
-/// A rendered page with its status, answered with the page security headers.
+/// R1, R7: a rendered page with its status, answered with the page security headers.
 #[derive(Debug)]
 pub struct Page {
     /// HTTP status.
@@ -89,7 +98,7 @@ impl Page {
     }
 }
 
-/// Adds the headers every page carries.
+/// R7: adds the headers every page carries (no caching, framing, referrer or scripts).
 pub fn secure_headers(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

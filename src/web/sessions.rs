@@ -19,7 +19,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, session_store};
 use crate::app::AppState;
 use crate::auth::redis_store::RedisSessionStore;
 
-/// Name of the session cookie.
+/// R7: name of the session cookie.
 pub const COOKIE_NAME: &str = "roster_session";
 
 /// Sessions created between two sweeps of expired in-process sessions.
@@ -82,7 +82,7 @@ impl SessionStore for MemorySessions {
     }
 }
 
-/// The store chosen at start-up.
+/// X4: the session store chosen at start-up.
 #[derive(Debug, Clone)]
 pub enum Store {
     /// One process (the embedded default).
@@ -148,7 +148,7 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<Store> {
         .with_always_save(true)
 }
 
-/// Wraps `router` with the session layer.
+/// R7, X4: wraps `router` with the session layer.
 pub fn apply(router: Router, state: &AppState) -> Router {
     router.layer(layer(state))
 }

@@ -10,6 +10,7 @@
 //! | `GET/POST /t/{tenant}/password/set?token=…` | set-password and reset links |
 //! | `GET/POST /t/{tenant}/password/forgot` | ask for a reset link |
 //! | `POST/GET/DELETE /api/v1/{tenant}/session` | the JSON twin of sign-in, `whoami` and sign-out |
+//! | `PUT /api/v1/{tenant}/session/password` | the JSON twin of the password change |
 
 mod api;
 mod forms;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Extension, Router};
 use tower_sessions::Session;
 
@@ -30,7 +31,7 @@ use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
 use crate::auth::throttle::Throttle;
 use crate::error::Error;
 
-/// Routes of the sign-in flows, sharing one in-process throttle (Redis, when configured, is
+/// R7, U3, B6, U6: routes of the sign-in flows, sharing one in-process throttle (Redis, when configured, is
 /// shared by every instance).
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,10 +60,14 @@ pub fn router() -> Router<AppState> {
             "/api/v1/{tenant}/session",
             get(api::whoami).post(api::sign_in).delete(api::sign_out),
         )
+        .route(
+            "/api/v1/{tenant}/session/password",
+            put(api::change_password),
+        )
         .layer(Extension(Arc::new(Throttle::default())))
 }
 
-/// The client's address for throttling: the socket peer, or — only when the
+/// R7: the client's address for throttling: the socket peer, or — only when the
 /// `trust_forwarded_for` setting says a proxy sets it — the last `X-Forwarded-For` entry
 /// (the one our proxy appended; earlier entries are whatever the client claimed).
 #[derive(Debug, Clone, Copy)]
@@ -146,7 +151,7 @@ fn login_url(slug: &str, kind: PrincipalKind) -> String {
     }
 }
 
-/// No open redirect: `next` is followed only when it is a plain path inside this tenant
+/// R5: after signing in, people land where they were going — but no open redirect: `next` is followed only when it is a plain path inside this tenant
 /// (`/t/{slug}/…`), with no scheme, host, backslash, control character or dot segment, so
 /// neither the browser nor a proxy can read it as another site or tenant.
 pub fn safe_next(slug: &str, next: Option<&str>) -> Option<String> {

@@ -1,11 +1,16 @@
 //! Back-office pages under `/t/{tenant}/backoffice`, and the menu (B3): a section appears only
 //! with the right that opens it.
 
+mod pages;
+
 use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::authz::Right;
+use crate::authz::{Access, Right};
+use crate::web::guard::{need, signed_in};
 
 /// One menu entry.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -52,7 +57,32 @@ pub fn menu(rights: &[Right]) -> Vec<MenuItem> {
         .collect()
 }
 
-/// All back-office page routes.
-pub fn router(_state: &AppState) -> Router<AppState> {
-    Router::new()
+/// All back-office page routes; each section is guarded by the right that opens it (B3).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/t/{tenant}/backoffice", signed_in(state, get(pages::home)))
+        .route(
+            "/t/{tenant}/backoffice/users",
+            need(state, Right::Users, get(pages::users)),
+        )
+        .route(
+            "/t/{tenant}/backoffice/backoffice-users",
+            need(state, Right::BackofficeUsers, get(pages::backoffice_users)),
+        )
+        .route(
+            "/t/{tenant}/backoffice/roles",
+            need(state, Right::Roles, get(pages::roles)),
+        );
+    for (right, item) in Right::ALL.into_iter().zip(menu(&Right::ALL)) {
+        if matches!(right, Right::Users | Right::BackofficeUsers | Right::Roles) {
+            continue;
+        }
+        let handler =
+            move |state: State<AppState>, access: Access| pages::section(state, access, right);
+        router = router.route(
+            &format!("/t/{{tenant}}/backoffice{}", item.path),
+            need(state, right, get(handler)),
+        );
+    }
+    router
 }

@@ -1,0 +1,294 @@
+//! `roster bench import`: generates a standard import file of N users and measures, in one
+//! run on one database, rows per second for: creating them, simulating a re-import with 1%
+//! changed, re-importing it for real, and exporting them; and, as the yardstick, the
+//! database's own bulk load of the same rows into a plain table (SQLite: one prepared insert
+//! per row in one transaction; PostgreSQL: COPY). Also prints the process's peak memory.
+//! Results and the command are recorded in docs/performance.md.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use uuid::Uuid;
+
+use crate::authz::scope::Scope;
+use crate::domain::Ctx;
+use crate::import::{Input, Layout, NoReport, Options, Quiet, Summary};
+use crate::tenancy::descriptor::ImportFormat;
+
+/// Arguments of `roster bench import`.
+#[derive(Debug, Args)]
+pub struct ImportBenchArgs {
+    /// Users in the generated file.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: usize,
+    /// Rows per batch (one transaction each).
+    #[arg(long, default_value_t = crate::import::BATCH)]
+    pub batch: usize,
+}
+
+const TENANT: &str = "slug: bench-import
+name: Import benchmark
+default_language: de
+languages: [de, en]
+catalogs:
+  - {code: MAIN, name: Main}
+organisations:
+  - {code: ORG, name: Organisation}
+organisation_units:
+  - {code: OU0, name: Unit 0}
+  - {code: OU1, name: Unit 1, parent: OU0}
+  - {code: OU2, name: Unit 2, parent: OU0}
+  - {code: OU3, name: Unit 3, parent: OU0, sub_tenant: true}
+  - {code: OU4, name: Unit 4, parent: OU3}
+roles:
+  - {code: admin, name: Administrator, administrator: true, rights: [users]}
+  - {code: learner, name: Learner, kind: portal, scope: self}
+  - {code: superior, name: Superior, kind: portal, scope: assigned_learners, rights: [reports]}
+user_groups:
+  - {code: G0, name: Group 0}
+  - {code: G1, name: Group 1}
+  - {code: G2, name: Group 2}
+enrollment_profiles:
+  - {code: P0, name: Profile 0}
+  - {code: P1, name: Profile 1}
+";
+
+/// Writes the standard file of `n` users; every 100th row is a superior of the 99 after
+/// it; with `changed`, every 100th user has a new DataField01 (1%).
+fn generate(path: &Path, n: usize, changed: bool) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let header: Vec<&str> = crate::import::fields::STANDARD
+        .iter()
+        .map(|f| f.standard_header())
+        .collect();
+    writeln!(out, "{}", header.join(";"))?;
+    for i in 0..n {
+        let head = i - i % 100;
+        let (superior, superior_ext) = if i % 100 == 0 {
+            ("True", String::new())
+        } else {
+            ("False", format!("X{head}"))
+        };
+        let data = if changed && i % 100 == 50 {
+            format!("data {i} v2")
+        } else {
+            format!("data {i}")
+        };
+        writeln!(
+            out,
+            "u{i};X{i};First{i};Last{i};user{i}@bench.example;;;;OU{};P{i};Role {};ORG;Area {};Dept {};CC{};G{};{data};;;de;{superior};{superior_ext};True;P{}",
+            i % 3,
+            i % 7,
+            i % 3,
+            i % 11,
+            i % 13,
+            i % 3,
+            i % 2
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn rate(rows: u64, secs: f64) -> f64 {
+    rows as f64 / secs.max(1e-9)
+}
+
+/// Peak resident memory of this process (Linux), in MB.
+fn peak_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Runs the benchmark on `url` (PostgreSQL: a fresh database next to it, dropped after), or
+/// on a temporary SQLite file.
+pub async fn run(args: ImportBenchArgs, url: Option<String>) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("roster-bench-import-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let (url, cleanup) = match url {
+        Some(admin) if admin.starts_with("postgres") => {
+            let name = format!("roster_bench_{}", Uuid::new_v4().simple());
+            let conn = crate::store::connect(&admin).await?;
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await?;
+            conn.close().await.ok();
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin)
+                .to_owned();
+            (format!("{base}/{name}"), Some((admin, name)))
+        }
+        Some(other) => (other, None),
+        None => (
+            format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+            None,
+        ),
+    };
+    let result = bench(&args, &url, &dir).await;
+    if let Some((admin, name)) = cleanup {
+        let conn = crate::store::connect(&admin).await?;
+        conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+async fn bench(args: &ImportBenchArgs, url: &str, dir: &Path) -> anyhow::Result<()> {
+    let db = crate::store::connect(url).await?;
+    crate::store::migrate(&db).await?;
+    let backend = db.get_database_backend();
+    let d = crate::tenancy::parse_descriptor(Path::new("bench-import.yaml"), TENANT)
+        .map_err(|p| anyhow::anyhow!("bench descriptor: {p:?}"))?;
+    let tenant = crate::tenancy::apply::apply(&db, &d).await?.tenant;
+    let ctx = Ctx::operator(tenant, "bench");
+    let n = args.rows;
+    let first = dir.join("users.csv");
+    let second = dir.join("users-1pct.csv");
+    generate(&first, n, false)?;
+    generate(&second, n, true)?;
+    let size_mb = std::fs::metadata(&first)?.len() as f64 / 1e6;
+    println!(
+        "roster bench import — {n} rows ({size_mb:.1} MB), {backend:?}, batches of {}",
+        args.batch
+    );
+
+    let bulk = bulk_load(&db, &first).await?;
+    println!(
+        "{:<34} {:>10.0} rows/s  (yardstick)",
+        "database bulk load, plain table", bulk
+    );
+    let layout = Layout::standard(ImportFormat::Csv);
+    let mut options = Options {
+        batch_size: args.batch,
+        ..Options::default()
+    };
+    let report = |what: &str, s: &Summary, secs: f64| {
+        let r = rate(s.total, secs);
+        println!(
+            "{what:<34} {r:>10.0} rows/s  {:>5.2}× bulk  ({:.2} s; {} created, {} updated, {} unchanged, {} errors)",
+            r / bulk,
+            secs,
+            s.created,
+            s.updated,
+            s.unchanged,
+            s.errors
+        );
+    };
+    let t = Instant::now();
+    let s = import(&db, &ctx, &first, &layout, &options).await?;
+    report("create", &s, t.elapsed().as_secs_f64());
+
+    options.simulate = true;
+    let t = Instant::now();
+    let s = import(&db, &ctx, &second, &layout, &options).await?;
+    report(
+        "simulate re-import, 1% changed",
+        &s,
+        t.elapsed().as_secs_f64(),
+    );
+
+    options.simulate = false;
+    let t = Instant::now();
+    let s = import(&db, &ctx, &second, &layout, &options).await?;
+    report("re-import, 1% changed", &s, t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let mut sink = std::io::sink();
+    let rows = crate::export::export_users(&db, &ctx, Scope::tenant(), &mut sink).await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{:<34} {:>10.0} rows/s  {:>5.2}× bulk  ({secs:.2} s)",
+        "export",
+        rate(rows, secs),
+        rate(rows, secs) / bulk
+    );
+    if let Some(mb) = peak_mb() {
+        println!("peak memory (VmHWM): {mb:.0} MB");
+    }
+    db.close().await.ok();
+    Ok(())
+}
+
+async fn import(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    file: &Path,
+    layout: &Layout,
+    options: &Options,
+) -> anyhow::Result<Summary> {
+    let s = crate::import::run_now(
+        db,
+        ctx,
+        &Input::File(PathBuf::from(file)),
+        layout,
+        options,
+        "bench.csv",
+        &mut NoReport,
+        &Quiet,
+    )
+    .await?;
+    if let Some(r) = &s.rejected {
+        anyhow::bail!("the bench file was rejected: {r}");
+    }
+    Ok(s)
+}
+
+/// The database's own bulk load of the file's rows into a plain table of 24 text columns.
+async fn bulk_load(db: &DatabaseConnection, file: &Path) -> anyhow::Result<f64> {
+    let columns: Vec<String> = (0..24).map(|i| format!("c{i} TEXT")).collect();
+    db.execute_unprepared(&format!(
+        "CREATE TABLE bench_plain ({})",
+        columns.join(", ")
+    ))
+    .await?;
+    let text = std::fs::read_to_string(file)?;
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').collect())
+        .collect();
+    let t = Instant::now();
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            use sea_orm::sqlx::postgres::PgPoolCopyExt;
+            let pool = db.get_postgres_connection_pool();
+            let mut copy = pool
+                .copy_in_raw("COPY bench_plain FROM STDIN WITH (FORMAT text, DELIMITER ';')")
+                .await?;
+            let mut buf = Vec::with_capacity(1 << 20);
+            for line in text.lines().skip(1) {
+                buf.extend_from_slice(line.as_bytes());
+                buf.push(b'\n');
+                if buf.len() > (1 << 20) {
+                    copy.send(std::mem::take(&mut buf)).await?;
+                }
+            }
+            copy.send(buf).await?;
+            copy.finish().await?;
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            let marks = vec!["?"; 24].join(", ");
+            let sql = format!("INSERT INTO bench_plain VALUES ({marks})");
+            let mut tx = pool.begin().await?;
+            for row in &rows {
+                let mut q = sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(sql.as_str()));
+                for cell in row {
+                    q = q.bind(*cell);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    db.execute_unprepared("DROP TABLE bench_plain").await?;
+    Ok(rate(rows.len() as u64, secs))
+}

@@ -1,0 +1,365 @@
+//! Apply: one batch of planned rows written in the caller's transaction, together with the
+//! audit events (X3) and the report rows (I8, I9) of the batch: new users with one
+//! `insert_many` per table (chunked under the bind-variable limits), changed users with one
+//! `UPDATE` each, relations added and removed in a statement per table, set-password mails
+//! queued (U3). Unchanged rows cost no query here.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use super::diff::{Ops, SetOps};
+use super::hr;
+use super::report::FieldChange;
+use crate::domain::Ctx;
+use crate::store::entity::{
+    audit_events, extended_properties, import_rows, personal_budgets, role_assignments,
+    user_catalogs, user_enrollment_profiles, user_group_members, users,
+};
+use crate::store::{TenantId, TenantOwned};
+
+/// SQLite allows 32766 bind variables per statement, PostgreSQL 65535; the widest table
+/// (`users`, 35 columns) fits 900 rows under both.
+const ROWS_PER_INSERT: usize = 900;
+
+/// The writes of one row.
+#[derive(Debug, Clone)]
+pub struct Writes {
+    /// The user.
+    pub user_id: Uuid,
+    /// What to write.
+    pub ops: Ops,
+    /// U7: the superior to set now (`Some(None)` clears).
+    pub superior_id: Option<Option<Uuid>>,
+    /// The new password hash.
+    pub password_hash: Option<String>,
+    /// The changes, for the audit trail.
+    pub changes: Vec<FieldChange>,
+}
+
+/// An audit event for one imported row.
+pub fn audit(ctx: &Ctx, w: &Writes, now: DateTime<Utc>) -> audit_events::ActiveModel {
+    let created = w.ops.insert.is_some();
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for c in &w.changes {
+        if !created {
+            before.insert(c.field.clone(), Json::String(c.old.clone()));
+        }
+        after.insert(c.field.clone(), Json::String(c.new.clone()));
+    }
+    audit_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(ctx.tenant.0),
+        occurred_at: Set(now),
+        actor_kind: Set(ctx.actor.kind.as_str().to_owned()),
+        actor_id: Set(ctx.actor.id),
+        actor_label: Set(Some(ctx.actor.label.clone())),
+        source: Set(ctx.source.as_str().to_owned()),
+        entity: Set("user".into()),
+        entity_id: Set(Some(w.user_id)),
+        action: Set(if created { "create" } else { "update" }.into()),
+        before: Set((!created).then_some(Json::Object(before))),
+        after: Set(Some(Json::Object(after))),
+        request_id: Set(ctx.request_id.clone()),
+    }
+}
+
+async fn insert_chunked<C, A, E>(db: &C, rows: Vec<A>) -> crate::Result<()>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        E::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// Writes `rows` (planned writes) and `report` (import rows) in `txn`.
+pub async fn write<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx,
+    superior_role: Option<Uuid>,
+    rows: &[Writes],
+    report: Vec<import_rows::ActiveModel>,
+) -> crate::Result<()> {
+    let tenant = ctx.tenant;
+    let now = Utc::now();
+    let new_users: Vec<users::ActiveModel> = rows
+        .iter()
+        .filter_map(|w| {
+            w.ops.insert.clone().map(|mut u| {
+                u.id = w.user_id;
+                u.password_hash = w.password_hash.clone();
+                if let Some(Some(s)) = w.superior_id {
+                    u.superior_id = Some(s);
+                }
+                u.into_active_model()
+            })
+        })
+        .collect();
+    insert_chunked(txn, new_users).await?;
+    for w in rows.iter().filter(|w| w.ops.insert.is_none()) {
+        let mut update = tenant
+            .update_many::<users::Entity>()
+            .filter(users::Column::Id.eq(w.user_id));
+        let mut any = false;
+        for (col, v) in &w.ops.columns {
+            update = update.col_expr(*col, Expr::value(v.clone()));
+            any = true;
+        }
+        if let Some(hash) = &w.password_hash {
+            update = update.col_expr(users::Column::PasswordHash, Expr::value(hash.clone()));
+            any = true;
+        }
+        if let Some(s) = w.superior_id {
+            update = update.col_expr(users::Column::SuperiorId, Expr::value(s));
+            any = true;
+        }
+        if any {
+            update
+                .col_expr(users::Column::UpdatedAt, Expr::value(now))
+                .exec(txn)
+                .await?;
+        }
+    }
+    relations(txn, tenant, superior_role, rows, now).await?;
+    let mails: Vec<Uuid> = rows
+        .iter()
+        .filter(|w| w.ops.set_password_mail)
+        .map(|w| w.user_id)
+        .collect();
+    crate::domain::users::queue_set_password_mails(txn, tenant, &mails).await?;
+    hr::write(txn, tenant, rows, now).await?;
+    let audits = rows.iter().map(|w| audit(ctx, w, now)).collect();
+    insert_chunked(txn, audits).await?;
+    insert_chunked(txn, report).await?;
+    Ok(())
+}
+
+/// Adds and removes the links of one relation (`other` is the linked object's column).
+async fn link<C, E, A>(
+    txn: &C,
+    tenant: TenantId,
+    rows: &[Writes],
+    pick: impl Fn(&Ops) -> &SetOps,
+    user: E::Column,
+    other: E::Column,
+    make: impl Fn(Uuid, Uuid) -> A,
+) -> crate::Result<()>
+where
+    C: ConnectionTrait,
+    E: TenantOwned,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    let mut add = Vec::new();
+    let mut remove = Condition::any();
+    let mut any_remove = false;
+    for w in rows {
+        let ops = pick(&w.ops);
+        add.extend(ops.add.iter().map(|id| make(w.user_id, *id)));
+        if !ops.remove.is_empty() {
+            any_remove = true;
+            remove = remove.add(
+                Condition::all()
+                    .add(user.eq(w.user_id))
+                    .add(other.is_in(ops.remove.iter().copied())),
+            );
+        }
+    }
+    if any_remove {
+        tenant.delete_many::<E>().filter(remove).exec(txn).await?;
+    }
+    insert_chunked(txn, add).await
+}
+
+async fn relations<C: ConnectionTrait>(
+    txn: &C,
+    tenant: TenantId,
+    superior_role: Option<Uuid>,
+    rows: &[Writes],
+    now: DateTime<Utc>,
+) -> crate::Result<()> {
+    link(
+        txn,
+        tenant,
+        rows,
+        |o| &o.groups,
+        user_group_members::Column::UserId,
+        user_group_members::Column::UserGroupId,
+        |user, group| user_group_members::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant.0),
+            user_group_id: Set(group),
+            user_id: Set(user),
+            created_at: Set(now),
+        },
+    )
+    .await?;
+    link(
+        txn,
+        tenant,
+        rows,
+        |o| &o.profiles,
+        user_enrollment_profiles::Column::UserId,
+        user_enrollment_profiles::Column::EnrollmentProfileId,
+        |user, profile| user_enrollment_profiles::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant.0),
+            user_id: Set(user),
+            enrollment_profile_id: Set(profile),
+            created_at: Set(now),
+        },
+    )
+    .await?;
+    link(
+        txn,
+        tenant,
+        rows,
+        |o| &o.catalogs,
+        user_catalogs::Column::UserId,
+        user_catalogs::Column::CatalogId,
+        |user, catalog| user_catalogs::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant.0),
+            user_id: Set(user),
+            catalog_id: Set(catalog),
+            created_at: Set(now),
+        },
+    )
+    .await?;
+
+    // U7/I5: the superior role is the one role an import grants or revokes.
+    let grant: Vec<role_assignments::ActiveModel> = rows
+        .iter()
+        .filter(|w| w.ops.superior_role == Some(true))
+        .filter_map(|w| superior_role.map(|role| (w.user_id, role)))
+        .map(|(user, role)| role_assignments::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant.0),
+            role_id: Set(role),
+            user_id: Set(Some(user)),
+            backoffice_account_id: Set(None),
+            organisation_unit_id: Set(None),
+            created_at: Set(now),
+        })
+        .collect();
+    insert_chunked(txn, grant).await?;
+    let revoke: Vec<(Uuid, Uuid)> = rows
+        .iter()
+        .filter(|w| w.ops.superior_role == Some(false))
+        .filter_map(|w| superior_role.map(|role| (w.user_id, role)))
+        .collect();
+    if let Some((_, role)) = revoke.first() {
+        tenant
+            .delete_many::<role_assignments::Entity>()
+            .filter(role_assignments::Column::RoleId.eq(*role))
+            .filter(role_assignments::Column::UserId.is_in(revoke.iter().map(|(u, _)| *u)))
+            .exec(txn)
+            .await?;
+    }
+
+    // U9: personal budgets and extended properties, upserted.
+    let budgets: Vec<personal_budgets::ActiveModel> = rows
+        .iter()
+        .filter_map(|w| match w.ops.budget {
+            Some(Some(cents)) => Some(personal_budgets::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(tenant.0),
+                user_id: Set(w.user_id),
+                amount_cents: Set(cents),
+                currency: Set("EUR".into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }),
+            _ => None,
+        })
+        .collect();
+    if !budgets.is_empty() {
+        personal_budgets::Entity::insert_many(budgets)
+            .on_conflict(
+                OnConflict::columns([
+                    personal_budgets::Column::TenantId,
+                    personal_budgets::Column::UserId,
+                ])
+                .update_columns([
+                    personal_budgets::Column::AmountCents,
+                    personal_budgets::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let no_budget: Vec<Uuid> = rows
+        .iter()
+        .filter(|w| w.ops.budget == Some(None))
+        .map(|w| w.user_id)
+        .collect();
+    if !no_budget.is_empty() {
+        tenant
+            .delete_many::<personal_budgets::Entity>()
+            .filter(personal_budgets::Column::UserId.is_in(no_budget))
+            .exec(txn)
+            .await?;
+    }
+    let mut props = Vec::new();
+    let mut drop = Condition::any();
+    let mut any_drop = false;
+    for w in rows {
+        match &w.ops.property {
+            Some((name, Some(value))) => props.push(extended_properties::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(tenant.0),
+                user_id: Set(w.user_id),
+                name: Set(name.clone()),
+                value: Set(value.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }),
+            Some((name, None)) => {
+                any_drop = true;
+                drop = drop.add(
+                    Condition::all()
+                        .add(extended_properties::Column::UserId.eq(w.user_id))
+                        .add(extended_properties::Column::Name.eq(name.clone())),
+                );
+            }
+            None => {}
+        }
+    }
+    if any_drop {
+        tenant
+            .delete_many::<extended_properties::Entity>()
+            .filter(drop)
+            .exec(txn)
+            .await?;
+    }
+    for chunk in props.chunks(ROWS_PER_INSERT) {
+        extended_properties::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    extended_properties::Column::TenantId,
+                    extended_properties::Column::UserId,
+                    extended_properties::Column::Name,
+                ])
+                .update_columns([
+                    extended_properties::Column::Value,
+                    extended_properties::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}

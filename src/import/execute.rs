@@ -1,0 +1,352 @@
+//! The second pass: the file is read again and each batch of rows gets the outcome the first
+//! pass decided. Rows that change something are planned again against stored data (only
+//! those: an unchanged row costs nothing), passwords are hashed in parallel, and the batch is
+//! written in one transaction together with its report rows — so a resumed import knows
+//! exactly which lines are done (I9). A simulation (I7) runs the same code and writes nothing.
+//! If a batch fails to write, its rows are written one by one, so one bad row cannot take its
+//! neighbours down and never leaves a half-written user (I8).
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::apply::{self, Writes};
+use super::diff;
+use super::fetch;
+use super::fields::ImportField as F;
+use super::planner::Planner;
+use super::record::Record;
+use super::report::{FieldChange, Outcome, ReportSink, RowReport, Summary};
+use super::row::{Row, parse};
+use super::source::report_cells;
+use super::state::at_line;
+use super::superiors::Target;
+use crate::domain::Ctx;
+use crate::store::entity::import_rows;
+
+/// The second pass over one file.
+pub struct Executor<'p, 'a> {
+    planner: &'p Planner<'a>,
+    ctx: &'p Ctx,
+    simulate: bool,
+    import_id: Option<Uuid>,
+    report_by_slots: bool,
+    password_slot: Option<usize>,
+    /// Users created so far that other rows name as superior, by row ordinal.
+    created: HashMap<u32, Uuid>,
+    /// Rows named as superior by some row.
+    targets: HashSet<u32>,
+    /// U7: superiors to link once the superior exists (user, superior's row).
+    pub deferred: Vec<(Uuid, u32)>,
+    /// Totals so far.
+    pub summary: Summary,
+    next: usize,
+}
+
+impl<'p, 'a> Executor<'p, 'a> {
+    /// The second pass of `planner`'s file.
+    pub fn new(
+        planner: &'p Planner<'a>,
+        ctx: &'p Ctx,
+        simulate: bool,
+        import_id: Option<Uuid>,
+        report_by_slots: bool,
+    ) -> Self {
+        let targets = planner
+            .targets
+            .values()
+            .filter_map(|t| match t {
+                Target::Line(o) => Some(*o),
+                Target::Stored(_) => None,
+            })
+            .collect();
+        Self {
+            planner,
+            ctx,
+            simulate,
+            import_id,
+            report_by_slots,
+            password_slot: planner.layout.slot(F::Password),
+            created: HashMap::new(),
+            targets,
+            deferred: Vec::new(),
+            summary: Summary {
+                simulate,
+                import_id,
+                ..Summary::default()
+            },
+            next: 0,
+        }
+    }
+
+    /// The id of the user created or recorded for row `ord`.
+    pub fn created_id(&self, ord: u32) -> Option<Uuid> {
+        self.created.get(&ord).copied().or_else(|| {
+            self.planner
+                .lines
+                .get(ord as usize)
+                .and_then(|l| l.recorded.flatten())
+        })
+    }
+
+    /// Runs one batch (the same rows, in the same order, as the first pass read).
+    pub async fn batch(
+        &mut self,
+        db: &DatabaseConnection,
+        batch: &[Record],
+        sink: &mut dyn ReportSink,
+    ) -> crate::Result<()> {
+        let base = self.next;
+        self.next += batch.len();
+        let p = self.planner;
+        let env = p.env();
+        // Plan again the rows that write.
+        let mut rows: Vec<Option<Row>> = Vec::with_capacity(batch.len());
+        for (i, rec) in batch.iter().enumerate() {
+            let st = &p.lines[base + i];
+            let writes =
+                st.recorded.is_none() && matches!(st.outcome, Outcome::Created | Outcome::Updated);
+            rows.push(if writes {
+                parse(rec, p.layout, &p.labels, p.refs).ok()
+            } else {
+                None
+            });
+        }
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .filter_map(|(i, _)| p.lines[base + i].slot)
+            .filter_map(|slot| p.index.ids.get(slot as usize).copied())
+            .collect();
+        let names = Planner::property_names(rows.iter().flatten());
+        let stored =
+            fetch::stored(db, p.refs.tenant, &ids, p.needs, &p.index.superiors, &names).await?;
+        let mut reports: Vec<RowReport> = Vec::with_capacity(batch.len());
+        let mut writes: Vec<(usize, Writes)> = Vec::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            let ord = (base + i) as u32;
+            let st = &p.lines[base + i];
+            let stored_id = st.slot.and_then(|s| p.index.ids.get(s as usize).copied());
+            let Some(row) = row else {
+                let mut r = st.report(stored_id.or(st.recorded.flatten()));
+                if st.recorded.is_none()
+                    && matches!(st.outcome, Outcome::Created | Outcome::Updated)
+                {
+                    r.outcome = Outcome::Error;
+                    r.message = Some(at_line(st.line, "the row changed between the two passes"));
+                }
+                reports.push(r);
+                continue;
+            };
+            let planned = match (st.outcome, stored_id.and_then(|id| stored.get(&id))) {
+                (Outcome::Created, _) => {
+                    diff::new_user(&row, st.login.as_deref().unwrap_or_default(), &env)
+                }
+                (_, Some(s)) => diff::existing(&row, s, &env),
+                (_, None) => Err("the user was removed while the import ran".into()),
+            };
+            let mut d = match planned {
+                Ok(d) => d,
+                Err(m) => {
+                    let mut r = st.report(stored_id);
+                    r.outcome = Outcome::Error;
+                    r.message = Some(at_line(st.line, &m));
+                    reports.push(r);
+                    continue;
+                }
+            };
+            if st.password_changed {
+                d.ops.password = row.text(F::Password).map(str::to_owned);
+                d.changes.push(FieldChange {
+                    field: F::Password.standard_header().into(),
+                    old: String::new(),
+                    new: "(changed)".into(),
+                });
+            }
+            let created = st.outcome == Outcome::Created;
+            let user_id = if created {
+                Uuid::now_v7()
+            } else {
+                stored_id.unwrap_or_default()
+            };
+            let superior_id = match &d.ops.superior {
+                None => None,
+                Some(None) => Some(None),
+                Some(Some(_)) => match p.targets.get(&ord) {
+                    Some(Target::Stored(id)) => Some(Some(*id)),
+                    Some(Target::Line(o)) => match self.created_id(*o) {
+                        Some(id) => Some(Some(id)),
+                        None => {
+                            self.deferred.push((user_id, *o));
+                            None
+                        }
+                    },
+                    None => None,
+                },
+            };
+            if created && self.targets.contains(&ord) {
+                self.created.insert(ord, user_id);
+            }
+            let outcome = if created {
+                Outcome::Created
+            } else if d.changes.is_empty() {
+                Outcome::Unchanged
+            } else {
+                Outcome::Updated
+            };
+            reports.push(RowReport {
+                line: st.line,
+                outcome,
+                matched_by: st.matched_by,
+                user_id: (!(created && self.simulate)).then_some(user_id),
+                changes: if created {
+                    Vec::new()
+                } else {
+                    d.changes.clone()
+                },
+                message: None,
+            });
+            if outcome != Outcome::Unchanged {
+                writes.push((
+                    i,
+                    Writes {
+                        user_id,
+                        ops: d.ops,
+                        superior_id,
+                        password_hash: None,
+                        changes: d.changes,
+                    },
+                ));
+            }
+        }
+        if !self.simulate {
+            hash_passwords(&mut writes).await?;
+            self.write(db, &mut reports, writes).await?;
+        }
+        for (i, r) in reports.iter().enumerate() {
+            self.summary.count(r.outcome);
+            let mut cells = report_cells(&batch[i], self.report_by_slots, p.layout.columns.len());
+            if let Some(cell) = self.password_cell(&batch[i])
+                && let Some(c) = cells.get_mut(cell)
+            {
+                *c = "";
+            }
+            sink.row(r, &cells).map_err(anyhow::Error::from)?;
+        }
+        Ok(())
+    }
+
+    /// The report never repeats a password.
+    fn password_cell(&self, rec: &Record) -> Option<usize> {
+        let slot = self.password_slot?;
+        if self.report_by_slots {
+            Some(slot)
+        } else {
+            rec.cell_of(slot)
+        }
+    }
+
+    async fn write(
+        &mut self,
+        db: &DatabaseConnection,
+        reports: &mut [RowReport],
+        writes: Vec<(usize, Writes)>,
+    ) -> crate::Result<()> {
+        let recorded: HashSet<usize> = (0..reports.len())
+            .filter(|i| {
+                self.planner.lines[self.next - reports.len() + i]
+                    .recorded
+                    .is_some()
+            })
+            .collect();
+        let role = self.planner.refs.superior_role;
+        let all: Vec<Writes> = writes.iter().map(|(_, w)| w.clone()).collect();
+        let rows = self.import_rows(reports, &recorded, |_| true);
+        let txn = db.begin().await?;
+        match apply::write(&txn, self.ctx, role, &all, rows).await {
+            Ok(()) => {
+                txn.commit().await?;
+                return Ok(());
+            }
+            Err(e) => {
+                txn.rollback().await?;
+                tracing::warn!(error = %e, "import batch failed; writing its rows one by one");
+            }
+        }
+        let writing: HashSet<usize> = writes.iter().map(|(i, _)| *i).collect();
+        let quiet = self.import_rows(reports, &recorded, |i| !writing.contains(&i));
+        let txn = db.begin().await?;
+        apply::write(&txn, self.ctx, role, &[], quiet).await?;
+        txn.commit().await?;
+        for (i, w) in writes {
+            let rows = self.import_rows(reports, &recorded, |j| j == i);
+            let txn = db.begin().await?;
+            match apply::write(&txn, self.ctx, role, std::slice::from_ref(&w), rows).await {
+                Ok(()) => txn.commit().await?,
+                Err(e) => {
+                    txn.rollback().await?;
+                    let r = &mut reports[i];
+                    r.outcome = Outcome::Error;
+                    r.changes.clear();
+                    r.message = Some(at_line(r.line, &format!("could not be saved: {e}")));
+                    self.created.retain(|_, id| *id != w.user_id);
+                    let rows = self.import_rows(reports, &recorded, |j| j == i);
+                    let txn = db.begin().await?;
+                    apply::write(&txn, self.ctx, role, &[], rows).await?;
+                    txn.commit().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `import_rows` of the reports selected by `pick` (none when not recorded).
+    fn import_rows(
+        &self,
+        reports: &[RowReport],
+        recorded: &HashSet<usize>,
+        pick: impl Fn(usize) -> bool,
+    ) -> Vec<import_rows::ActiveModel> {
+        let Some(import_id) = self.import_id else {
+            return Vec::new();
+        };
+        let now = chrono::Utc::now();
+        reports
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i) && !recorded.contains(i))
+            .map(|(_, r)| import_rows::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(self.ctx.tenant.0),
+                import_id: Set(import_id),
+                line_no: Set(i32::try_from(r.line).unwrap_or(i32::MAX)),
+                outcome: Set(r.outcome.as_str().to_owned()),
+                matched_by: Set(r.matched_by.map(|m| m.as_str().to_owned())),
+                user_id: Set(r.user_id),
+                changes: Set((!r.changes.is_empty()).then(|| json!(r.changes))),
+                message: Set(r.message.clone()),
+                created_at: Set(now),
+            })
+            .collect()
+    }
+}
+
+/// Hashes the batch's new passwords in parallel on blocking threads (argon2id).
+async fn hash_passwords(writes: &mut [(usize, Writes)]) -> crate::Result<()> {
+    let mut set = tokio::task::JoinSet::new();
+    for (k, (_, w)) in writes.iter().enumerate() {
+        if let Some(p) = w.ops.password.clone() {
+            set.spawn(async move { (k, crate::auth::password::hash(p).await) });
+        }
+    }
+    while let Some(joined) = set.join_next().await {
+        let (k, hash) = joined.map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
+        if let Some((_, w)) = writes.get_mut(k) {
+            w.password_hash = Some(hash?);
+        }
+    }
+    Ok(())
+}

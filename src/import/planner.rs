@@ -1,0 +1,553 @@
+//! The first pass: every row is validated, identified and planned against stored data, a
+//! batch at a time (one query per table per batch), and its verdict kept in a
+//! [`LineState`]. Nothing is written. After the last batch, superiors (U7) and departments
+//! (U8) are resolved across the whole file; the quota (I6) is then checked by the caller.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::diff::{self, Env};
+use super::fetch::{self, Needs};
+use super::fields::ImportField as F;
+use super::hr;
+use super::identify::{Claims, Who, first_key, identify, row_namespace};
+use super::index::{Index, KeyKind, Slot};
+use super::layout::Layout;
+use super::record::Record;
+use super::refs::Refs;
+use super::report::{MatchedBy, Outcome};
+use super::row::{Cell, Row, Val, parse};
+use super::state::{LineState, at_line};
+use super::superiors::{Graph, Target};
+use super::values::Stored;
+use crate::domain::users::{login_base, suggest_login, taken_logins, taken_with_prefixes};
+use crate::tenancy::descriptor::ImportKind;
+
+/// What an earlier attempt of a resumed import recorded for a line.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// Its user.
+    pub user_id: Option<Uuid>,
+    /// How the user was identified.
+    pub matched_by: Option<MatchedBy>,
+}
+
+/// The state of one import across both passes.
+pub struct Planner<'a> {
+    /// The layout.
+    pub layout: &'a Layout,
+    /// The reference data.
+    pub refs: &'a Refs,
+    /// The identity index.
+    pub index: &'a Index,
+    /// Column names for messages, by slot.
+    pub labels: Vec<String>,
+    /// Catalog given to new users.
+    pub default_catalog: Option<Uuid>,
+    /// Relations the columns need.
+    pub needs: Needs,
+    /// The verdict on each row so far.
+    pub lines: Vec<LineState>,
+    /// Superior references.
+    pub graph: Graph,
+    /// Departments named by the file.
+    pub departments: hr::FileDepartments,
+    /// Lines an earlier attempt wrote (resume), by line number.
+    pub recorded: HashMap<u64, Recorded>,
+    /// Resolved superiors, by row ordinal (after [`Planner::finish`]).
+    pub targets: HashMap<u32, Target>,
+    claims: Claims,
+    slot_of_id: Option<HashMap<Uuid, Slot>>,
+}
+
+enum Item {
+    Done(LineState),
+    Row { row: Row, who: Who },
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for one file.
+    pub fn new(
+        layout: &'a Layout,
+        refs: &'a Refs,
+        index: &'a Index,
+        labels: Vec<String>,
+        default_catalog: Option<Uuid>,
+        recorded: HashMap<u64, Recorded>,
+    ) -> Self {
+        let slot_of_id = (!recorded.is_empty()).then(|| index.slots_by_id());
+        Self {
+            layout,
+            refs,
+            index,
+            labels,
+            default_catalog,
+            needs: Needs::of(layout),
+            lines: Vec::new(),
+            graph: Graph::default(),
+            departments: hr::FileDepartments::default(),
+            recorded,
+            targets: HashMap::new(),
+            claims: Claims::default(),
+            slot_of_id,
+        }
+    }
+
+    /// The environment of a diff.
+    pub fn env(&self) -> Env<'a> {
+        Env {
+            refs: self.refs,
+            kind: self.layout.kind,
+            default_catalog: self.default_catalog,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    /// Names of the extended properties a batch mentions.
+    pub fn property_names<'r>(rows: impl Iterator<Item = &'r Row>) -> Vec<String> {
+        rows.filter_map(|r| r.text(F::PropertyName).map(str::to_owned))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// Plans one batch of rows.
+    pub async fn survey<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        batch: &[Record],
+    ) -> crate::Result<()> {
+        let base = self.lines.len();
+        let mut items = Vec::with_capacity(batch.len());
+        for (i, rec) in batch.iter().enumerate() {
+            let ord = (base + i) as u32;
+            if let Some(r) = self.recorded.get(&rec.line).copied() {
+                items.push(Item::Done(self.replay(rec, ord, r)));
+                continue;
+            }
+            let item = match parse(rec, self.layout, &self.labels, self.refs) {
+                Err(m) => {
+                    self.note_failed(rec, ord);
+                    Item::Done(LineState::error(rec.line, m))
+                }
+                Ok(row) => match self.claim(&row) {
+                    Ok(who) => Item::Row { row, who },
+                    Err(m) => Item::Done(LineState::error(rec.line, at_line(rec.line, &m))),
+                },
+            };
+            items.push(item);
+        }
+        let ids: Vec<Uuid> = items
+            .iter()
+            .filter_map(|it| match it {
+                Item::Row {
+                    who: Who::Stored { slot, .. },
+                    ..
+                } => self.index.ids.get(*slot as usize).copied(),
+                _ => None,
+            })
+            .collect();
+        let names = Self::property_names(items.iter().filter_map(|it| match it {
+            Item::Row { row, .. } => Some(row),
+            Item::Done(_) => None,
+        }));
+        let stored = fetch::stored(
+            db,
+            self.refs.tenant,
+            &ids,
+            self.needs,
+            &self.index.superiors,
+            &names,
+        )
+        .await?;
+        let taken = self.taken(db, &items).await?;
+        let env = self.env();
+        let mut verify = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let ord = (base + i) as u32;
+            let state = match item {
+                Item::Done(s) => s,
+                Item::Row { row, who } => {
+                    let (state, check) = self.plan(&row, who, ord, &stored, &taken, &env);
+                    if let Some((password, hash)) = check {
+                        verify.push((i, password, hash));
+                    }
+                    state
+                }
+            };
+            self.lines.push(state);
+        }
+        // A stored password is compared by verifying it: argon2, in parallel, off the
+        // async threads; only rows that carry a password pay for it.
+        let mut set = tokio::task::JoinSet::new();
+        for (i, password, hash) in verify {
+            set.spawn(async move { (i, crate::auth::password::verify(password, hash).await) });
+        }
+        while let Some(joined) = set.join_next().await {
+            let (i, same) = joined.map_err(|e| anyhow::anyhow!("password check failed: {e}"))?;
+            if !same?
+                && let Some(l) = self.lines.get_mut(base + i)
+                && l.ok()
+            {
+                l.outcome = Outcome::Updated;
+                l.password_changed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// A line written by an earlier attempt: its claims and links count, it is not planned.
+    fn replay(&mut self, rec: &Record, ord: u32, r: Recorded) -> LineState {
+        let slot = r
+            .user_id
+            .and_then(|id| self.slot_of_id.as_ref().and_then(|m| m.get(&id)).copied());
+        if let Ok(row) = parse(rec, self.layout, &self.labels, self.refs) {
+            if let Some(slot) = slot {
+                let _ = self.claims.user(slot, rec.line, self.extra(&row));
+            } else if let Some((k, by, v)) = first_key(&row, self.refs) {
+                let _ = self.claims.new_user(k, by, rec.line, &v);
+            }
+            let ns = row_namespace(&row, self.refs);
+            let own = row
+                .text(F::ExternalId)
+                .map(|e| (ns.clone().unwrap_or_default(), e.to_owned()));
+            self.note_graph(
+                &row,
+                ord,
+                own.as_ref().map(|(n, e)| (n.as_str(), e.as_str())),
+                slot,
+                ns,
+            );
+        }
+        LineState {
+            line: rec.line,
+            outcome: r.outcome,
+            matched_by: r.matched_by,
+            slot,
+            login: None,
+            message: None,
+            password_changed: false,
+            recorded: Some(r.user_id),
+        }
+    }
+
+    /// A row that does not parse may still be someone's superior: its external id is noted,
+    /// so the rows naming it learn that it failed.
+    fn note_failed(&mut self, rec: &Record, ord: u32) {
+        let Some(ext) = self.layout.slot(F::ExternalId).and_then(|s| rec.get(s)) else {
+            return;
+        };
+        if ext.is_empty() {
+            return;
+        }
+        let unit = self
+            .layout
+            .slot(F::OrganisationUnit)
+            .and_then(|s| rec.get(s))
+            .and_then(|code| self.refs.units.id(code));
+        let ns = self.refs.namespace(unit).to_owned();
+        self.graph
+            .note(ord, Some((&ns, ext)), None, None, None, None);
+    }
+
+    fn extra<'r>(&self, row: &'r Row) -> Option<&'r str> {
+        (self.layout.kind == ImportKind::ExtendedProperties)
+            .then(|| row.text(F::PropertyName))
+            .flatten()
+    }
+
+    /// U4 plus the file's own consistency: a user once per file.
+    fn claim(&mut self, row: &Row) -> Result<Who, String> {
+        let who = identify(row, self.refs, self.index)?;
+        match who {
+            Who::Stored { slot, .. } => self.claims.user(slot, row.line, self.extra(row))?,
+            Who::New => {
+                if matches!(
+                    self.layout.kind,
+                    ImportKind::PersonalBudget | ImportKind::ExtendedProperties
+                ) {
+                    let key = first_key(row, self.refs)
+                        .map(|(_, by, v)| format!(" with {} `{v}`", by.as_str()))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "no user{key}; this import changes existing users only"
+                    ));
+                }
+                if let Some((k, by, v)) = first_key(row, self.refs) {
+                    self.claims.new_user(k, by, row.line, &v)?;
+                }
+            }
+        }
+        Ok(who)
+    }
+
+    /// U1/I4: login names taken anywhere (other tenants included) among those the batch
+    /// gives or would generate.
+    async fn taken<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        items: &[Item],
+    ) -> crate::Result<HashSet<String>> {
+        let mut explicit = Vec::new();
+        let mut bases = Vec::new();
+        for item in items {
+            let Item::Row { row, who } = item else {
+                continue;
+            };
+            match (who, row.text(F::Login)) {
+                (Who::New, Some(l)) => explicit.push(l.to_owned()),
+                (Who::New, None) => bases.push(login_base(
+                    row.text(F::FirstName).unwrap_or(""),
+                    row.text(F::LastName).unwrap_or(""),
+                )),
+                (Who::Stored { .. }, Some(l))
+                    if self.refs.settings.features.editable_login_name =>
+                {
+                    explicit.push(l.to_owned())
+                }
+                _ => {}
+            }
+        }
+        let mut taken = taken_logins(db, &explicit).await?;
+        // Explicit names that are taken get a suggestion; generated ones a free number.
+        let mut prefixes: Vec<String> = taken.iter().cloned().collect();
+        prefixes.extend(bases);
+        prefixes.sort();
+        prefixes.dedup();
+        taken.extend(taken_with_prefixes(db, &prefixes).await?);
+        Ok(taken)
+    }
+
+    fn login_free(&self, candidate: &str, taken: &HashSet<String>) -> bool {
+        !(self.index.has_login(candidate)
+            || self.claims.login_taken(candidate).is_some()
+            || taken.contains(candidate))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn plan(
+        &mut self,
+        row: &Row,
+        who: Who,
+        ord: u32,
+        stored: &HashMap<Uuid, Stored>,
+        taken: &HashSet<String>,
+        env: &Env<'_>,
+    ) -> (LineState, Option<(String, String)>) {
+        let line = row.line;
+        let mut state = LineState::new(line);
+        let fail = |mut s: LineState, m: String| {
+            s.fail(at_line(line, &m));
+            (s, None)
+        };
+        let ns = row_namespace(row, self.refs);
+        match who {
+            Who::New => {
+                let login = match row.text(F::Login) {
+                    Some(l) => {
+                        if let Some(first) = self.claims.login_taken(l) {
+                            return fail(
+                                state,
+                                format!("Uid `{l}` is already given on line {first}"),
+                            );
+                        }
+                        if !self.login_free(l, taken) {
+                            let free = suggest_login(l, |c| !self.login_free(c, taken));
+                            return fail(
+                                state,
+                                format!("Uid `{l}` is taken; a free one is `{free}`"),
+                            );
+                        }
+                        l.to_owned()
+                    }
+                    None => {
+                        let base = login_base(
+                            row.text(F::FirstName).unwrap_or(""),
+                            row.text(F::LastName).unwrap_or(""),
+                        );
+                        suggest_login(&base, |c| !self.login_free(c, taken))
+                    }
+                };
+                let d = match diff::new_user(row, &login, env) {
+                    Ok(d) => d,
+                    Err(m) => return fail(state, m),
+                };
+                if let Err(m) = self.claim_keys(&d, None, line) {
+                    return fail(state, m);
+                }
+                if let Err(m) = self.departments.note(row, ord, line, self.refs) {
+                    return fail(state, m);
+                }
+                self.claims.take_login(&login, line);
+                state.outcome = Outcome::Created;
+                state.login = Some(login.into_boxed_str());
+                let own = d.new_external.clone();
+                self.note_graph(
+                    row,
+                    ord,
+                    own.as_ref().map(|(n, e)| (n.as_str(), e.as_str())),
+                    None,
+                    ns,
+                );
+                (state, None)
+            }
+            Who::Stored { slot, by } => {
+                state.slot = Some(slot);
+                state.matched_by = Some(by);
+                let id = self
+                    .index
+                    .ids
+                    .get(slot as usize)
+                    .copied()
+                    .unwrap_or_default();
+                let Some(s) = stored.get(&id) else {
+                    return fail(state, "the user was removed while the import ran".into());
+                };
+                if !confirms(row, by, s) {
+                    return fail(
+                        state,
+                        "the user could not be identified reliably; please report this".into(),
+                    );
+                }
+                let d = match diff::existing(row, s, env) {
+                    Ok(d) => d,
+                    Err(m) => return fail(state, m),
+                };
+                if let Some(l) = &d.new_login {
+                    if let Some(first) = self.claims.login_taken(l) {
+                        return fail(state, format!("Uid `{l}` is already given on line {first}"));
+                    }
+                    if !self.login_free(l, taken) {
+                        return fail(state, format!("Uid `{l}` is taken"));
+                    }
+                    self.claims.take_login(l, line);
+                }
+                if let Err(m) = self.claim_keys(&d, Some(slot), line) {
+                    return fail(state, m);
+                }
+                if let Err(m) = self.departments.note(row, ord, line, self.refs) {
+                    return fail(state, m);
+                }
+                state.outcome = if d.changes.is_empty() {
+                    Outcome::Unchanged
+                } else {
+                    Outcome::Updated
+                };
+                let own = match &d.new_external {
+                    Some((n, e)) => Some((n.clone(), e.clone())),
+                    None => s
+                        .user
+                        .external_id
+                        .clone()
+                        .map(|e| (s.user.external_id_scope.clone(), e)),
+                };
+                self.note_graph(
+                    row,
+                    ord,
+                    own.as_ref().map(|(n, e)| (n.as_str(), e.as_str())),
+                    Some(slot),
+                    ns,
+                );
+                (state, d.check_password)
+            }
+        }
+    }
+
+    /// T3/U3: external ids and user numbers the row gives must be free.
+    fn claim_keys(&mut self, d: &diff::Diff, own: Option<Slot>, line: u64) -> Result<(), String> {
+        if let Some((ns, ext)) = &d.new_external {
+            if let Some(other) = self.index.find(KeyKind::External, ns, ext)
+                && Some(other) != own
+            {
+                return Err(format!(
+                    "ExternalId `{ext}` is already used by another user"
+                ));
+            }
+            let k = super::index::key(KeyKind::External, ns, ext);
+            if let Some(first) = self.claims.externals.get(&k) {
+                return Err(format!(
+                    "ExternalId `{ext}` is already given on line {first}"
+                ));
+            }
+            self.claims.externals.insert(k, line);
+        }
+        if let Some(n) = &d.new_user_number {
+            if let Some(other) = self.index.find(KeyKind::UserNumber, "", n)
+                && Some(other) != own
+            {
+                return Err(format!("UserNumber `{n}` is already used by another user"));
+            }
+            let k = super::index::key(KeyKind::UserNumber, "", n);
+            if let Some(first) = self.claims.numbers.get(&k) {
+                return Err(format!("UserNumber `{n}` is already given on line {first}"));
+            }
+            self.claims.numbers.insert(k, line);
+        }
+        Ok(())
+    }
+
+    fn note_graph(
+        &mut self,
+        row: &Row,
+        ord: u32,
+        own: Option<(&str, &str)>,
+        slot: Option<Slot>,
+        ns: Option<String>,
+    ) {
+        let flag = match row.get(F::Superior) {
+            Cell::Absent => None,
+            Cell::Value(Val::Bool(b)) => Some(*b),
+            _ => Some(false),
+        };
+        let superior = match row.get(F::SuperiorExternalId) {
+            Cell::Absent => None,
+            Cell::Empty => Some(""),
+            Cell::Value(v) => match v {
+                Val::Text(t) => Some(t.as_str()),
+                _ => None,
+            },
+        };
+        if flag.is_some() || superior.is_some() || own.is_some() {
+            self.graph.note(ord, own, slot, flag, superior, ns);
+        }
+    }
+
+    /// After the last batch: resolves superiors and departments across the file.
+    pub async fn finish<C: ConnectionTrait>(&mut self, db: &C) -> crate::Result<()> {
+        if !self.graph.is_empty() {
+            self.targets = self
+                .graph
+                .resolve(db, self.refs.tenant, &mut self.lines, self.index)
+                .await?;
+        }
+        self.departments.resolve(&mut self.lines, self.refs);
+        Ok(())
+    }
+
+    /// How many users the import creates.
+    pub fn creates(&self) -> u64 {
+        self.lines
+            .iter()
+            .filter(|l| l.recorded.is_none() && l.outcome == Outcome::Created)
+            .count() as u64
+    }
+}
+
+/// Whether the stored user really has the key that found it (the index keeps hashes).
+fn confirms(row: &Row, by: MatchedBy, s: &Stored) -> bool {
+    let u = &s.user;
+    match by {
+        MatchedBy::ExternalId => u.external_id.as_deref() == row.text(F::ExternalId),
+        MatchedBy::Uid => Some(u.login.as_str()) == row.text(F::Login),
+        MatchedBy::Email => match (u.email.as_deref(), row.text(F::Email)) {
+            (Some(a), Some(b)) => a.to_lowercase() == b.to_lowercase(),
+            _ => false,
+        },
+        MatchedBy::UserNumber => u.user_number.as_deref() == row.text(F::UserNumber),
+        MatchedBy::PersonnelNumber => u.personnel_number.as_deref() == row.text(F::PersonnelNumber),
+    }
+}

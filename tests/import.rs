@@ -1,0 +1,8 @@
+//! Import and export of users (I1–I10, U1–U4, U7–U9, J1, J2) through the library's front
+//! door, on SQLite and — with `ROSTER_TEST_DATABASE_URL` — on PostgreSQL.
+
+pub mod kit;
+
+mod csv;
+mod superiors;
+mod users;
