@@ -3,6 +3,7 @@
 
 mod util;
 
+mod api_imports;
 mod apply;
 mod auth;
 mod authz;

@@ -33,6 +33,7 @@ const TENANT: &str = "slug: bench-import
 name: Import benchmark
 default_language: de
 languages: [de, en]
+features: {superiors: true}
 catalogs:
   - {code: MAIN, name: Main}
 organisations:

@@ -2,16 +2,21 @@
 //! states the right it needs (B3); the guard enforces it before any handler runs.
 
 mod backoffice;
+mod imports;
 mod me;
 mod roles;
 mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 
 use crate::app::AppState;
 use crate::authz::Right;
 use crate::web::guard::{need, signed_in};
+
+/// Largest import file accepted over HTTP.
+pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
 /// Every guarded API route: method, path and the right it needs (tests walk this list).
 pub const GUARDED: &[(&str, &str, Right)] = &[
@@ -69,6 +74,20 @@ pub const GUARDED: &[(&str, &str, Right)] = &[
         "/api/v1/{tenant}/backoffice-users/{id}/temporary-password",
         Right::BackofficeUsers,
     ),
+    ("GET", "/api/v1/{tenant}/users-export", Right::Export),
+    ("POST", "/api/v1/{tenant}/imports", Right::Imports),
+    ("GET", "/api/v1/{tenant}/imports", Right::Imports),
+    ("GET", "/api/v1/{tenant}/imports/{id}", Right::Imports),
+    (
+        "POST",
+        "/api/v1/{tenant}/imports/{id}/run-now",
+        Right::Imports,
+    ),
+    (
+        "GET",
+        "/api/v1/{tenant}/imports/{id}/report",
+        Right::Imports,
+    ),
     ("GET", "/api/v1/{tenant}/roles", Right::Roles),
     ("POST", "/api/v1/{tenant}/roles", Right::Roles),
     ("PUT", "/api/v1/{tenant}/roles/{code}/rights", Right::Roles),
@@ -97,6 +116,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/{tenant}/users/{id}/reactivate",
             need(state, Right::Users, post(users::reactivate)),
+        )
+        .route(
+            "/api/v1/{tenant}/users-export",
+            need(state, Right::Export, get(imports::export)),
+        )
+        .route(
+            "/api/v1/{tenant}/imports",
+            need(
+                state,
+                Right::Imports,
+                get(imports::list)
+                    .post(imports::stage)
+                    .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/imports/{id}",
+            need(state, Right::Imports, get(imports::get)),
+        )
+        .route(
+            "/api/v1/{tenant}/imports/{id}/run-now",
+            need(state, Right::Imports, post(imports::run_now)),
+        )
+        .route(
+            "/api/v1/{tenant}/imports/{id}/report",
+            need(state, Right::Imports, get(imports::report)),
         )
         .route(
             "/api/v1/{tenant}/backoffice-users",

@@ -1,0 +1,165 @@
+//! Staged imports (I9) and the user export (I10) over HTTP. The file is the request body;
+//! the pipeline runs in the background worker, never inside the request.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::authz::{Access, Right};
+use crate::error::Error;
+use crate::import::staged::{self, StageRequest};
+use crate::tenancy::descriptor::ImportFormat;
+
+/// Query of `POST …/imports`.
+#[derive(Debug, Deserialize)]
+pub struct StageQuery {
+    /// File name shown on the dashboard.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// Import configuration code; absent for the standard format.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// `csv` or `xml`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Catalog code for new users.
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// Mail the report to the importer when done (I8).
+    #[serde(default)]
+    pub mail_report: bool,
+}
+
+/// `POST …/imports`: stage the request body for import (I9).
+pub async fn stage(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<StageQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), Error> {
+    if body.is_empty() {
+        return Err(Error::Validation(vec![crate::error::FieldError {
+            field: "body".into(),
+            message: "the import file is empty".into(),
+        }]));
+    }
+    let format = match q.format.as_deref() {
+        None => None,
+        Some("csv") => Some(ImportFormat::Csv),
+        Some("xml") => Some(ImportFormat::Xml),
+        Some(other) => {
+            return Err(Error::Validation(vec![crate::error::FieldError {
+                field: "format".into(),
+                message: format!("`{other}` is not `csv` or `xml`"),
+            }]));
+        }
+    };
+    let scope = access.scope(&state.db, Right::Imports).await?;
+    let staged = staged::stage(
+        &state.db,
+        &access.ctx,
+        StageRequest {
+            file_name: q.file_name.unwrap_or_else(|| "upload".into()),
+            content: body.to_vec(),
+            config: q.config,
+            format,
+            catalog: q.catalog,
+            mail_report: q.mail_report,
+            scope,
+            interval: state.settings.import_interval,
+        },
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(staged))))
+}
+
+/// `GET …/imports`: the dashboard (I9).
+pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
+    let items = staged::list(&state.db, &access.ctx, 200).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `GET …/imports/{id}`
+pub async fn get(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, id)): Path<(String, Uuid)>,
+) -> Result<Json<Value>, Error> {
+    Ok(Json(json!(staged::get(&state.db, &access.ctx, id).await?)))
+}
+
+/// `POST …/imports/{id}/run-now`
+pub async fn run_now(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, id)): Path<(String, Uuid)>,
+) -> Result<Json<Value>, Error> {
+    let moved = staged::run_now(&state.db, &access.ctx, id).await?;
+    if !moved {
+        return Err(Error::Conflict(
+            "this import is not waiting to run any more".into(),
+        ));
+    }
+    Ok(Json(json!({ "id": id, "queued": true })))
+}
+
+/// `GET …/imports/{id}/report`: the report as CSV (I8).
+pub async fn report(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, id)): Path<(String, Uuid)>,
+) -> Result<Response, Error> {
+    let csv = staged::report_csv(&state.db, &access.ctx, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"import-{id}-report.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// `GET …/users-export`: every user the caller's export right reaches, in the standard import
+/// format, streamed page by page (I10).
+pub async fn export(State(state): State<AppState>, access: Access) -> Result<Response, Error> {
+    let scope = access.scope(&state.db, Right::Export).await?;
+    let exporter = crate::export::Exporter::new(&access.ctx, scope);
+    let db = state.db.clone();
+    let stream = futures_util::stream::unfold(Some(exporter), move |exporter| {
+        let db = db.clone();
+        async move {
+            let mut exporter = exporter?;
+            match exporter.next_chunk(&db).await {
+                Ok(Some(chunk)) => {
+                    Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), Some(exporter)))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "export failed mid-stream");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"users.csv\"",
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
