@@ -23,6 +23,8 @@ pub struct App {
     pub mailer: Mailer,
     /// Per-tenant authorization policies.
     pub authz: crate::authz::enforcer::Registry,
+    /// In-process sessions (used when no Redis is configured).
+    pub sessions: crate::web::sessions::MemorySessions,
 }
 
 /// Cheap-to-clone handle on [`App`].
@@ -62,6 +64,7 @@ impl AppState {
             redis,
             mailer,
             authz: Default::default(),
+            sessions: Default::default(),
         })))
     }
 

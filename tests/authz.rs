@@ -170,6 +170,27 @@ impl World {
         id
     }
 
+    pub async fn call_text(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = self
+            .state
+            .router()
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     pub async fn call(
         &self,
         method: &str,
@@ -668,4 +689,159 @@ async fn b3_redis_announcement_and_version_check_drop_stale_enforcers() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn b1_backoffice_fields_and_course_system_role_are_editable_and_audited() {
+    let w = world(DESCRIPTOR).await;
+    let (_, admin) = w.admin("boss", "customer_admin", None, None).await;
+    let (id, _) = w.admin("teacher", "hr", None, None).await;
+    let path = format!("/api/v1/acme/backoffice-users/{id}");
+    let (status, v) = w
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({"course_system_role": "editingteacher", "email": "t@example.org"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["course_system_role"].as_str(), v["email"].as_str()),
+        (Some("editingteacher"), Some("t@example.org"))
+    );
+    let (status, v) = w
+        .call(
+            "PATCH",
+            &path,
+            Some(&admin),
+            Some(json!({"email": "not an address"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "email");
+    let audit = w
+        .tenant
+        .find::<roster::store::entity::audit_events::Entity>()
+        .all(&w.t.db)
+        .await
+        .expect("audit");
+    let update = audit
+        .iter()
+        .find(|e| e.entity_id == Some(id) && e.action == "update")
+        .expect("audited");
+    assert_eq!(update.source, "api");
+    assert_eq!(
+        update
+            .after
+            .as_ref()
+            .map(|a| a["course_system_role"].clone()),
+        Some(json!("editingteacher"))
+    );
+}
+
+#[tokio::test]
+async fn u7_superior_reports_cover_only_their_active_learners() {
+    use roster::store::entity::{role_assignments, roles};
+    use sea_orm::{ColumnTrait, IntoActiveModel, QueryFilter};
+    let w = world(DESCRIPTOR).await;
+    let boss = w.user("superior", Some("NL"), &[]).await;
+    let mine = w.user("mine", Some("NL"), &[]).await;
+    let gone = w.user("mine-deactivated", Some("NL"), &[]).await;
+    w.user("someone-else", Some("NL"), &[]).await;
+    let hash = roster::auth::password::hash("correct horse battery staple".into())
+        .await
+        .expect("hash");
+    for (id, superior, active) in [
+        (mine, Some(boss), true),
+        (gone, Some(boss), false),
+        (boss, None, true),
+    ] {
+        let u = w
+            .tenant
+            .find_by_id::<users::Entity>(id)
+            .one(&w.t.db)
+            .await
+            .expect("q")
+            .expect("user");
+        let mut am = u.into_active_model();
+        am.superior_id = Set(superior);
+        am.active = Set(active);
+        if id == boss {
+            am.password_hash = Set(Some(hash.clone()));
+        }
+        am.update(&w.t.db).await.expect("update");
+    }
+    let role = w
+        .tenant
+        .find::<roles::Entity>()
+        .filter(roles::Column::Code.eq("superior"))
+        .one(&w.t.db)
+        .await
+        .expect("q")
+        .expect("role");
+    role_assignments::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(w.tenant.0),
+        role_id: Set(role.id),
+        user_id: Set(Some(boss)),
+        backoffice_account_id: Set(None),
+        organisation_unit_id: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&w.t.db)
+    .await
+    .expect("assign");
+    roster::authz::enforcer::bump_version(&w.t.db, w.tenant)
+        .await
+        .expect("bump");
+
+    let req = Request::post("/api/v1/acme/session")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"login": "superior", "password": "correct horse battery staple", "kind": "user"}).to_string()))
+        .expect("request");
+    let resp = w.state.router().oneshot(req).await.expect("response");
+    let signed_in = resp.status();
+    let cookie_header = resp.headers().get("set-cookie").cloned();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(
+        signed_in,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let cookie = cookie_header
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let get = |path: &'static str| {
+        Request::get(path)
+            .header("cookie", cookie.clone())
+            .body(Body::empty())
+            .expect("request")
+    };
+    let resp = w
+        .state
+        .router()
+        .oneshot(get("/api/v1/acme/reports/learners"))
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes())
+            .expect("json");
+    assert_eq!(logins(&v), ["mine"].map(String::from).into(), "{v}");
+    let resp = w
+        .state
+        .router()
+        .oneshot(get("/api/v1/acme/users"))
+        .await
+        .expect("response");
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "a superior has no user administration"
+    );
 }

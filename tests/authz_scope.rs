@@ -61,9 +61,9 @@ fn descriptor(c: &Case) -> String {
         y += "}\n";
     }
     y += "roles:\n  - {code: boss, name: Boss, administrator: true}\n";
-    y += "  - {code: r0, name: Tenant-wide, rights: [users]}\n";
-    y += "  - {code: r1, name: Sub-tenant admin, scope: subtree, rights: [users]}\n";
-    y += "  - {code: r2, name: OU admin, scope: own_ou, rights: [users]}\n";
+    y += "  - {code: r0, name: Tenant-wide, rights: [users, export]}\n";
+    y += "  - {code: r1, name: Sub-tenant admin, scope: subtree, rights: [users, export]}\n";
+    y += "  - {code: r2, name: OU admin, scope: own_ou, rights: [users, export]}\n";
     y
 }
 
@@ -145,6 +145,16 @@ async fn run(c: Case) {
             .collect();
         assert_eq!(listed, want, "list of admin {k} {admin:?} in {c:?}");
         assert_eq!(v["total"].as_u64(), Some(want.len() as u64));
+        let (status, exported) = w.call_text("GET", "/api/v1/prop/users-export", token).await;
+        assert_eq!(status, StatusCode::OK);
+        let exported: BTreeSet<usize> = (0..c.users.len())
+            .filter(|i| {
+                exported
+                    .lines()
+                    .any(|l| l.starts_with(&format!("user{i};")))
+            })
+            .collect();
+        assert_eq!(exported, want, "export of admin {k}");
         for (i, id) in ids.iter().enumerate() {
             let expect = if want.contains(&i) {
                 StatusCode::OK

@@ -662,3 +662,93 @@ mod tests {
         assert!(!valid_email("jan@@archipel.academy"));
     }
 }
+
+/// Changes to a back-office account's own fields (B1).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// E-mail; `""` clears it.
+    pub email: Option<String>,
+    /// B1: role in the connected course system; `""` clears it.
+    pub course_system_role: Option<String>,
+    /// Language of the account's mails; `""` clears it.
+    pub language: Option<String>,
+}
+
+/// B1: updates an account's fields, auditing what changed.
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: Uuid,
+    patch: AccountPatch,
+) -> crate::Result<backoffice_accounts::Model> {
+    let txn = db.begin().await?;
+    let account = get(&txn, ctx.tenant, id).await?;
+    let first = patch
+        .first_name
+        .clone()
+        .unwrap_or(account.first_name.clone());
+    let last = patch.last_name.clone().unwrap_or(account.last_name.clone());
+    let email = match &patch.email {
+        Some(e) if e.is_empty() => None,
+        Some(e) => Some(e.clone()),
+        None => account.email.clone(),
+    };
+    let errors = check_fields(&account.login, &first, &last, email.as_deref());
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let clear = |v: Option<String>, old: Option<String>| match v {
+        Some(s) if s.is_empty() => None,
+        Some(s) => Some(s),
+        None => old,
+    };
+    let course = clear(patch.course_system_role, account.course_system_role.clone());
+    let language = clear(patch.language, account.language.clone());
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let mut note = |field: &str, old: serde_json::Value, new: serde_json::Value| {
+        if old != new {
+            before.insert(field.into(), old);
+            after.insert(field.into(), new);
+        }
+    };
+    note("first_name", json!(account.first_name), json!(first));
+    note("last_name", json!(account.last_name), json!(last));
+    note("email", json!(account.email), json!(email));
+    note(
+        "course_system_role",
+        json!(account.course_system_role),
+        json!(course),
+    );
+    note("language", json!(account.language), json!(language));
+    if after.is_empty() {
+        return Ok(account);
+    }
+    let mut am = account.into_active_model();
+    am.first_name = Set(first.trim().to_owned());
+    am.last_name = Set(last.trim().to_owned());
+    am.email = Set(email);
+    am.course_system_role = Set(course);
+    am.language = Set(language);
+    am.updated_at = Set(Utc::now());
+    let account = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Change {
+            entity: "backoffice_account",
+            entity_id: Some(id),
+            action: "update",
+            before: Some(before.into()),
+            after: Some(after.into()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}

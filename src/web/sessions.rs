@@ -96,7 +96,8 @@ impl Store {
     pub fn for_state(state: &AppState) -> Self {
         match &state.redis {
             Some(client) => Self::Redis(RedisSessionStore::new(client.clone())),
-            None => Self::Memory(MemorySessions::default()),
+            // The instance's one in-process store, shared by every router built from it.
+            None => Self::Memory(state.sessions.clone()),
         }
     }
 }

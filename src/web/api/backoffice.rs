@@ -159,3 +159,14 @@ pub async fn temporary_password(
     backoffice::send_temporary_password(&state.db, &access.ctx, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
+
+/// `PATCH …/backoffice-users/{id}` (B1)
+pub async fn update(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, id)): Path<(String, Uuid)>,
+    Json(patch): Json<backoffice::AccountPatch>,
+) -> Result<Json<Value>, Error> {
+    let a = backoffice::update(&state.db, &access.ctx, id, patch).await?;
+    Ok(Json(view(&state, &access, &a).await?))
+}

@@ -4,6 +4,7 @@
 mod backoffice;
 mod imports;
 mod me;
+mod reports;
 mod roles;
 mod users;
 
@@ -88,6 +89,7 @@ pub const GUARDED: &[(&str, &str, Right)] = &[
         "/api/v1/{tenant}/imports/{id}/report",
         Right::Imports,
     ),
+    ("GET", "/api/v1/{tenant}/reports/learners", Right::Reports),
     ("GET", "/api/v1/{tenant}/roles", Right::Roles),
     ("POST", "/api/v1/{tenant}/roles", Right::Roles),
     ("PUT", "/api/v1/{tenant}/roles/{code}/rights", Right::Roles),
@@ -116,6 +118,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/{tenant}/users/{id}/reactivate",
             need(state, Right::Users, post(users::reactivate)),
+        )
+        .route(
+            "/api/v1/{tenant}/reports/learners",
+            need(state, Right::Reports, get(reports::learners)),
         )
         .route(
             "/api/v1/{tenant}/users-export",
@@ -153,7 +159,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/api/v1/{tenant}/backoffice-users/{id}",
-            need(state, Right::BackofficeUsers, get(backoffice::get)),
+            need(
+                state,
+                Right::BackofficeUsers,
+                get(backoffice::get).patch(backoffice::update),
+            ),
         )
         .route(
             "/api/v1/{tenant}/backoffice-users/{id}/activate",

@@ -1,0 +1,35 @@
+//! Reports (U6, U7): the learners a report covers. A superior sees their assigned learners,
+//! administrators the users of their scope; deactivated users are left out (only the raw-data
+//! export carries them).
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::authz::{Access, Right};
+use crate::domain::user_directory::{self, Query as ListQuery};
+use crate::error::Error;
+
+/// `GET …/reports/learners?q=&page=&per_page=`
+pub async fn learners(
+    State(state): State<AppState>,
+    access: Access,
+    Query(mut query): Query<ListQuery>,
+) -> Result<Json<Value>, Error> {
+    let scope = access.scope(&state.db, Right::Reports).await?;
+    query.active = Some(true);
+    let page = user_directory::list(&state.db, access.tenant, &scope, &query).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(|u| json!({
+            "id": u.id,
+            "login": u.login,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "organisation_unit_id": u.organisation_unit_id,
+        })).collect::<Vec<_>>(),
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    })))
+}
