@@ -415,6 +415,7 @@ impl Kit {
     }
 
     /// An app on this database with a memory mailer (staged imports, mails).
+    #[allow(dead_code)] // for staged-import tests driven through the worker
     pub fn app(&self) -> (AppState, Arc<Mutex<Vec<Mail>>>) {
         let mut settings = Settings::resolve(&SettingsArgs::default()).expect("settings");
         settings.database_url = self.t.url.clone();
@@ -451,7 +452,7 @@ pub async fn fingerprint(
         })
         .collect();
     let mut out = vec![("users".to_owned(), users)];
-    let counts = vec![
+    let counts = [
         tenant
             .find::<user_catalogs::Entity>()
             .count(db)

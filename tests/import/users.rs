@@ -564,7 +564,7 @@ async fn t3_external_ids_are_unique_per_namespace() {
         run.message(4),
         "line 4: the same user as line 2 (same ExternalId `X1`); a user may appear only once per file"
     );
-    assert_eq!(k.user("sub.user").await.external_id_scope.is_empty(), false);
+    assert!(!k.user("sub.user").await.external_id_scope.is_empty());
     // Without the unit column the id is ambiguous.
     let run = k
         .import(&csv(
