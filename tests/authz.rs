@@ -54,6 +54,7 @@ pub struct World {
     pub tenant: TenantId,
     pub units: HashMap<String, Uuid>,
     pub catalogs: HashMap<String, Uuid>,
+    pub mails: std::sync::Arc<std::sync::Mutex<Vec<roster::mail::Mail>>>,
 }
 
 pub async fn world(descriptor: &str) -> World {
@@ -68,7 +69,7 @@ pub async fn world(descriptor: &str) -> World {
     let tenant = apply(&t.db, &d).await.expect("apply").tenant;
     let mut settings = Settings::resolve(&SettingsArgs::default()).expect("settings");
     settings.database_url = t.url.clone();
-    let (mailer, _) = Mailer::memory();
+    let (mailer, mails) = Mailer::memory();
     let state = AppState::with_mailer(settings, t.db.clone(), mailer).expect("state");
     let units = tenant
         .find::<organisation_units::Entity>()
@@ -92,6 +93,7 @@ pub async fn world(descriptor: &str) -> World {
         tenant,
         units,
         catalogs,
+        mails,
     }
 }
 
@@ -843,5 +845,64 @@ async fn u7_superior_reports_cover_only_their_active_learners() {
         resp.status(),
         StatusCode::FORBIDDEN,
         "a superior has no user administration"
+    );
+}
+
+#[tokio::test]
+async fn b6_temporary_password_is_mailed_and_must_be_changed() {
+    let w = world(DESCRIPTOR).await;
+    let (_, admin) = w.admin("boss", "customer_admin", None, None).await;
+    let body = json!({"login": "mia", "first_name": "Mia", "last_name": "Muller", "email": "mia@example.org", "roles": [{"role": "hr"}]});
+    let (status, created) = w
+        .call(
+            "POST",
+            "/api/v1/acme/backoffice-users",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id: Uuid = created["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    let (status, _) = w
+        .call(
+            "POST",
+            &format!("/api/v1/acme/backoffice-users/{id}/temporary-password"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    roster::jobs::worker::drain(&w.state).await.expect("drain");
+    let account = roster::domain::backoffice::get(&w.t.db, w.tenant, id)
+        .await
+        .expect("account");
+    assert!(account.must_change_password && account.password_hash.is_some());
+    let mails = w.mails.lock().expect("mails").clone();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.to == "mia@example.org" && m.subject.contains("Set your password")),
+        "set-password mail on creation"
+    );
+    let temp = mails
+        .iter()
+        .find(|m| m.subject.contains("temporary password"))
+        .expect("temporary password mail");
+    let password = temp
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 14 && !l.contains(' '))
+        .expect("password line");
+    assert!(
+        roster::auth::password::verify(
+            password.to_owned(),
+            account.password_hash.clone().unwrap_or_default()
+        )
+        .await
+        .expect("verify")
     );
 }

@@ -34,6 +34,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/mail/de/password_reset.txt"),
     ),
     (
+        "en/temporary_password.txt",
+        include_str!("../../templates/mail/en/temporary_password.txt"),
+    ),
+    (
+        "nl/temporary_password.txt",
+        include_str!("../../templates/mail/nl/temporary_password.txt"),
+    ),
+    (
+        "de/temporary_password.txt",
+        include_str!("../../templates/mail/de/temporary_password.txt"),
+    ),
+    (
         "en/import_report.txt",
         include_str!("../../templates/mail/en/import_report.txt"),
     ),
