@@ -3,6 +3,10 @@
 
 pub mod kit;
 
+mod cli;
 mod csv;
+mod kinds;
+mod staged;
 mod superiors;
 mod users;
+mod xml;

@@ -22,14 +22,17 @@ use crate::import::values::{Stored, stored_text};
 use crate::store::entity::{role_assignments, users};
 
 /// Users per page (one query per table per page).
-const PAGE: u64 = 1000;
+const PAGE: usize = 1000;
 
 /// An export in progress: call [`Exporter::next_chunk`] until it returns `None`.
 pub struct Exporter {
     ctx: Ctx,
     scope: Scope,
     refs: Option<Refs>,
-    after: Option<Uuid>,
+    /// Every user id to export, in order, loaded with the first chunk: paging by id instead
+    /// would sort the tenant's users once per page.
+    ids: Option<Vec<Uuid>>,
+    pos: usize,
     header_done: bool,
     done: bool,
     /// Users written so far.
@@ -43,7 +46,8 @@ impl Exporter {
             ctx: ctx.clone(),
             scope,
             refs: None,
-            after: None,
+            ids: None,
+            pos: 0,
             header_done: false,
             done: false,
             rows: 0,
@@ -59,6 +63,7 @@ impl Exporter {
             return Ok(None);
         }
         if self.refs.is_none() {
+            crate::import::apply::optimize(db).await?;
             self.refs = Some(Refs::load(db, self.ctx.tenant).await?);
         }
         let Some(refs) = &self.refs else {
@@ -72,22 +77,37 @@ impl Exporter {
                 .map_err(anyhow::Error::from)?;
             self.header_done = true;
         }
-        let mut q = self
+        if self.ids.is_none() {
+            let ids: Vec<Uuid> = self
+                .ctx
+                .tenant
+                .find::<users::Entity>()
+                .select_only()
+                .column(users::Column::Id)
+                .filter(self.scope.users_condition())
+                .order_by_asc(users::Column::Id)
+                .into_tuple()
+                .all(db)
+                .await?;
+            self.ids = Some(ids);
+        }
+        let all = self.ids.as_deref().unwrap_or_default();
+        let ids: Vec<Uuid> = all[self.pos.min(all.len())..]
+            .iter()
+            .take(PAGE)
+            .copied()
+            .collect();
+        self.pos += ids.len();
+        if self.pos >= all.len() {
+            self.done = true;
+        }
+        let page = self
             .ctx
             .tenant
             .find::<users::Entity>()
-            .filter(self.scope.users_condition())
-            .order_by_asc(users::Column::Id)
-            .limit(PAGE);
-        if let Some(after) = self.after {
-            q = q.filter(users::Column::Id.gt(after));
-        }
-        let page = q.all(db).await?;
-        if (page.len() as u64) < PAGE {
-            self.done = true;
-        }
-        self.after = page.last().map(|u| u.id);
-        let ids: Vec<Uuid> = page.iter().map(|u| u.id).collect();
+            .filter(users::Column::Id.is_in(ids.iter().copied()))
+            .all(db)
+            .await?;
         let superiors = superior_holders(db, &self.ctx, refs, &ids).await?;
         let order: Vec<Uuid> = ids.clone();
         let mut stored: HashMap<Uuid, Stored> = page

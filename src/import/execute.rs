@@ -40,6 +40,8 @@ pub struct Executor<'p, 'a> {
     targets: HashSet<u32>,
     /// U7: superiors to link once the superior exists (user, superior's row).
     pub deferred: Vec<(Uuid, u32)>,
+    /// Departments this import created, by code (U8).
+    departments: HashMap<String, Uuid>,
     /// Totals so far.
     pub summary: Summary,
     next: usize,
@@ -72,6 +74,7 @@ impl<'p, 'a> Executor<'p, 'a> {
             created: HashMap::new(),
             targets,
             deferred: Vec::new(),
+            departments: HashMap::new(),
             summary: Summary {
                 simulate,
                 import_id,
@@ -222,10 +225,16 @@ impl<'p, 'a> Executor<'p, 'a> {
                 ));
             }
         }
+        let t = std::time::Instant::now();
         if !self.simulate {
             hash_passwords(&mut writes).await?;
             self.write(db, &mut reports, writes).await?;
         }
+        tracing::debug!(
+            write_ms = t.elapsed().as_millis() as u64,
+            rows = batch.len(),
+            "import batch written"
+        );
         for (i, r) in reports.iter().enumerate() {
             self.summary.count(r.outcome);
             let mut cells = report_cells(&batch[i], self.report_by_slots, p.layout.columns.len());
@@ -262,32 +271,45 @@ impl<'p, 'a> Executor<'p, 'a> {
                     .is_some()
             })
             .collect();
-        let role = self.planner.refs.superior_role;
-        let all: Vec<Writes> = writes.iter().map(|(_, w)| w.clone()).collect();
+        let refs = self.planner.refs;
+        let before = self.departments.clone();
+        let (at, writes): (Vec<usize>, Vec<Writes>) = writes.into_iter().unzip();
         let rows = self.import_rows(reports, &recorded, |_| true);
         let txn = db.begin().await?;
-        match apply::write(&txn, self.ctx, role, &all, rows).await {
+        match apply::write(&txn, self.ctx, refs, &mut self.departments, &writes, rows).await {
             Ok(()) => {
                 txn.commit().await?;
                 return Ok(());
             }
             Err(e) => {
                 txn.rollback().await?;
+                self.departments = before;
                 tracing::warn!(error = %e, "import batch failed; writing its rows one by one");
             }
         }
-        let writing: HashSet<usize> = writes.iter().map(|(i, _)| *i).collect();
+        let writing: HashSet<usize> = at.iter().copied().collect();
         let quiet = self.import_rows(reports, &recorded, |i| !writing.contains(&i));
         let txn = db.begin().await?;
-        apply::write(&txn, self.ctx, role, &[], quiet).await?;
+        apply::write(&txn, self.ctx, refs, &mut self.departments, &[], quiet).await?;
         txn.commit().await?;
-        for (i, w) in writes {
+        for (i, w) in at.into_iter().zip(writes) {
             let rows = self.import_rows(reports, &recorded, |j| j == i);
             let txn = db.begin().await?;
-            match apply::write(&txn, self.ctx, role, std::slice::from_ref(&w), rows).await {
+            let before = self.departments.clone();
+            match apply::write(
+                &txn,
+                self.ctx,
+                refs,
+                &mut self.departments,
+                std::slice::from_ref(&w),
+                rows,
+            )
+            .await
+            {
                 Ok(()) => txn.commit().await?,
                 Err(e) => {
                     txn.rollback().await?;
+                    self.departments = before;
                     let r = &mut reports[i];
                     r.outcome = Outcome::Error;
                     r.changes.clear();
@@ -295,7 +317,7 @@ impl<'p, 'a> Executor<'p, 'a> {
                     self.created.retain(|_, id| *id != w.user_id);
                     let rows = self.import_rows(reports, &recorded, |j| j == i);
                     let txn = db.begin().await?;
-                    apply::write(&txn, self.ctx, role, &[], rows).await?;
+                    apply::write(&txn, self.ctx, refs, &mut self.departments, &[], rows).await?;
                     txn.commit().await?;
                 }
             }

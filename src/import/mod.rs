@@ -15,7 +15,9 @@
 //! job queue: see [`staged`].
 
 pub mod apply;
+pub mod departments;
 pub mod diff;
+pub mod digest;
 pub mod execute;
 pub mod fetch;
 pub mod fields;
@@ -134,7 +136,16 @@ pub async fn run(
         None if refs.catalogs.id_count() == 1 => refs.catalogs.only(),
         None => None,
     };
-    let index = Index::load(db, ctx.tenant, &options.scope, refs.superior_role).await?;
+    apply::optimize(db).await?;
+    let spec = digest::Spec::of(layout);
+    let index = Index::load(
+        db,
+        ctx.tenant,
+        &options.scope,
+        refs.superior_role,
+        spec.as_ref(),
+    )
+    .await?;
     let recorded = match import_id {
         Some(id) => recorded_lines(db, &ctx, id).await?,
         None => HashMap::new(),
@@ -223,6 +234,11 @@ pub async fn run(
     }
     if !options.simulate {
         link_superiors(db, &ctx, &planner, &exec).await?;
+        planner
+            .departments
+            .link(db, ctx.tenant, &planner.lines)
+            .await?;
+        apply::optimize(db).await?;
     }
     let mut summary = exec.summary.clone();
     summary.millis = started.elapsed().as_millis() as u64;

@@ -8,10 +8,11 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+use super::departments::FileDepartments;
 use super::diff::{self, Env};
+use super::digest::Spec;
 use super::fetch::{self, Needs};
 use super::fields::ImportField as F;
-use super::hr;
 use super::identify::{Claims, Who, first_key, identify, row_namespace};
 use super::index::{Index, KeyKind, Slot};
 use super::layout::Layout;
@@ -55,18 +56,28 @@ pub struct Planner<'a> {
     /// Superior references.
     pub graph: Graph,
     /// Departments named by the file.
-    pub departments: hr::FileDepartments,
+    pub departments: FileDepartments,
     /// Lines an earlier attempt wrote (resume), by line number.
     pub recorded: HashMap<u64, Recorded>,
     /// Resolved superiors, by row ordinal (after [`Planner::finish`]).
     pub targets: HashMap<u32, Target>,
     claims: Claims,
     slot_of_id: Option<HashMap<Uuid, Slot>>,
+    spec: Option<Spec>,
 }
 
 enum Item {
     Done(LineState),
-    Row { row: Row, who: Who },
+    Row {
+        row: Row,
+        who: Who,
+    },
+    /// The row's digest equals its user's: unchanged, nothing to load.
+    Same {
+        row: Row,
+        slot: Slot,
+        by: MatchedBy,
+    },
 }
 
 impl<'a> Planner<'a> {
@@ -89,11 +100,12 @@ impl<'a> Planner<'a> {
             needs: Needs::of(layout),
             lines: Vec::new(),
             graph: Graph::default(),
-            departments: hr::FileDepartments::default(),
+            departments: FileDepartments::default(),
             recorded,
             targets: HashMap::new(),
             claims: Claims::default(),
             slot_of_id,
+            spec: Spec::of(layout),
         }
     }
 
@@ -122,6 +134,7 @@ impl<'a> Planner<'a> {
         batch: &[Record],
     ) -> crate::Result<()> {
         let base = self.lines.len();
+        let t0 = std::time::Instant::now();
         let mut items = Vec::with_capacity(batch.len());
         for (i, rec) in batch.iter().enumerate() {
             let ord = (base + i) as u32;
@@ -135,6 +148,9 @@ impl<'a> Planner<'a> {
                     Item::Done(LineState::error(rec.line, m))
                 }
                 Ok(row) => match self.claim(&row) {
+                    Ok(Who::Stored { slot, by }) if self.same(&row, slot) => {
+                        Item::Same { row, slot, by }
+                    }
                     Ok(who) => Item::Row { row, who },
                     Err(m) => Item::Done(LineState::error(rec.line, at_line(rec.line, &m))),
                 },
@@ -153,8 +169,9 @@ impl<'a> Planner<'a> {
             .collect();
         let names = Self::property_names(items.iter().filter_map(|it| match it {
             Item::Row { row, .. } => Some(row),
-            Item::Done(_) => None,
+            Item::Done(_) | Item::Same { .. } => None,
         }));
+        let t1 = std::time::Instant::now();
         let stored = fetch::stored(
             db,
             self.refs.tenant,
@@ -164,13 +181,32 @@ impl<'a> Planner<'a> {
             &names,
         )
         .await?;
+        let t2 = std::time::Instant::now();
         let taken = self.taken(db, &items).await?;
+        let t3 = std::time::Instant::now();
         let env = self.env();
         let mut verify = Vec::new();
         for (i, item) in items.into_iter().enumerate() {
             let ord = (base + i) as u32;
             let state = match item {
                 Item::Done(s) => s,
+                Item::Same { row, slot, by } => {
+                    let mut state = LineState::new(row.line);
+                    state.slot = Some(slot);
+                    state.matched_by = Some(by);
+                    let ns = row_namespace(&row, self.refs);
+                    let own = row
+                        .text(F::ExternalId)
+                        .map(|e| (ns.clone().unwrap_or_default(), e.to_owned()));
+                    self.note_graph(
+                        &row,
+                        ord,
+                        own.as_ref().map(|(n, e)| (n.as_str(), e.as_str())),
+                        Some(slot),
+                        ns,
+                    );
+                    state
+                }
                 Item::Row { row, who } => {
                     let (state, check) = self.plan(&row, who, ord, &stored, &taken, &env);
                     if let Some((password, hash)) = check {
@@ -181,6 +217,14 @@ impl<'a> Planner<'a> {
             };
             self.lines.push(state);
         }
+        tracing::debug!(
+            parse_ms = (t1 - t0).as_millis() as u64,
+            fetch_ms = (t2 - t1).as_millis() as u64,
+            logins_ms = (t3 - t2).as_millis() as u64,
+            plan_ms = t3.elapsed().as_millis() as u64,
+            rows = batch.len(),
+            "import batch planned"
+        );
         // A stored password is compared by verifying it: argon2, in parallel, off the
         // async threads; only rows that carry a password pay for it.
         let mut set = tokio::task::JoinSet::new();
@@ -222,6 +266,7 @@ impl<'a> Planner<'a> {
                 slot,
                 ns,
             );
+            let _ = self.departments.note(&row, ord, rec.line, self.refs);
         }
         LineState {
             line: rec.line,
@@ -252,6 +297,17 @@ impl<'a> Planner<'a> {
         let ns = self.refs.namespace(unit).to_owned();
         self.graph
             .note(ord, Some((&ns, ext)), None, None, None, None);
+    }
+
+    /// Whether the row's digest shows it changes nothing of stored user `slot`.
+    fn same(&self, row: &Row, slot: Slot) -> bool {
+        let Some(spec) = &self.spec else {
+            return false;
+        };
+        match (spec.row(row, self.refs), self.index.digest(slot)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
     }
 
     fn extra<'r>(&self, row: &'r Row) -> Option<&'r str> {

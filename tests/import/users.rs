@@ -621,3 +621,37 @@ async fn i10_neutralised_cells_are_restored() {
     assert_eq!(u.data_field_01.as_deref(), Some("=SUM(A1)"));
     assert_eq!(u.data_field_02.as_deref(), Some("'hand-typed"));
 }
+
+#[tokio::test]
+async fn i8_report_csv_holds_outcome_message_and_original_row() {
+    let k = Kit::new().await;
+    k.import(&csv(
+        "ExternalId;FirstName;LastName;Email;Title",
+        &["E1;Ann;Lee;a@example.org;", "E2;Bo;Lee;b@example.org;Dr."],
+    ))
+    .await;
+    let text = csv(
+        "ExternalId;FirstName;LastName;Email;Title;Password;DataField01",
+        &[
+            "E1;Ann;Lee;a@example.org;Prof.;secret-pass-1;=1+1",
+            "E2;Bo;Lee;b@example.org;Dr.;;",
+            "E3;Cy;;c@example.org;;;",
+        ],
+    );
+    let layout = roster::import::Layout::standard(Default::default());
+    let mut report = roster::import::CsvReport::new(Vec::new());
+    roster::import::run_now(
+        &k.t.db,
+        &k.ctx,
+        &roster::import::Input::Bytes(text.into_bytes().into()),
+        &layout,
+        &Default::default(),
+        "users.csv",
+        &mut report,
+        &roster::import::Quiet,
+    )
+    .await
+    .expect("import");
+    let out = String::from_utf8(report.finish().expect("finish")).expect("utf-8");
+    assert_eq!(out, include_str!("../golden/import_report_changes.csv"));
+}

@@ -1,0 +1,292 @@
+//! I9 (staged imports through the job queue, J1), I8 (report CSV and report mail, J2), and
+//! the durability promise: a worker killed mid-import loses nothing and duplicates nothing.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use roster::authz::scope::Scope;
+use roster::domain::{Actor, ActorKind, Ctx};
+use roster::import::staged::{self, StageRequest};
+use roster::store::entity::{backoffice_accounts, import_rows, imports};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::kit::{HEADER, Kit, csv, fingerprint, std_row};
+
+/// A file with creates, an update, errors, a superior named before it appears, and a
+/// department created and re-parented (HR columns are not in it: the standard format).
+fn file() -> String {
+    let mut rows: Vec<String> = vec![
+        ";L1;Lea;Learner;l@example.org;;;;;;;;;;;;;;;;;S1;;".into(),
+        std_row("E1", "Ann", "Lee", "a@example.org"),
+        std_row("E2", "Bad", "Mail", "not-an-address"),
+    ];
+    for i in 3..=22 {
+        rows.push(std_row(
+            &format!("E{i}"),
+            "Nn",
+            &format!("User{i}"),
+            &format!("u{i}@example.org"),
+        ));
+    }
+    rows.push(";S1;Sam;Superior;s@example.org;;;;;;;;;;;;;;;;True;;;".into());
+    rows.push(std_row("E1", "Ann", "Lee", "a@example.org"));
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    csv(HEADER, &refs)
+}
+
+fn request(content: &str, mail_report: bool) -> StageRequest {
+    StageRequest {
+        file_name: "users.csv".into(),
+        content: content.as_bytes().to_vec(),
+        config: None,
+        format: None,
+        catalog: None,
+        mail_report,
+        scope: Scope::tenant(),
+        interval: Duration::from_secs(900),
+    }
+}
+
+async fn report_lines(k: &Kit, id: Uuid) -> Vec<(i32, String)> {
+    let mut rows: Vec<(i32, String)> = k
+        .tenant
+        .find::<import_rows::Entity>()
+        .filter(import_rows::Column::ImportId.eq(id))
+        .all(&k.t.db)
+        .await
+        .expect("rows")
+        .into_iter()
+        .map(|r| (r.line_no, r.outcome))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn i9_staged_import_waits_for_its_tick_runs_now_and_reports() {
+    let k = Kit::new().await;
+    let (state, _) = k.app();
+    let before = Utc::now();
+    let staged = staged::stage(&k.t.db, &k.ctx, request(&file(), false))
+        .await
+        .expect("stage");
+    assert_eq!(
+        staged.run_at.timestamp() % 900,
+        0,
+        "the next tick of the interval"
+    );
+    assert!(staged.run_at > before);
+    let info = staged::get(&k.t.db, &k.ctx, staged.id).await.expect("get");
+    assert_eq!(info.state, "staged");
+    assert_eq!(info.run_at, Some(staged.run_at));
+    assert_eq!(
+        roster::jobs::worker::drain(&state).await.expect("drain"),
+        0,
+        "not due yet"
+    );
+    assert!(
+        staged::run_now(&k.t.db, &k.ctx, staged.id)
+            .await
+            .expect("run now")
+    );
+    assert!(roster::jobs::worker::drain(&state).await.expect("drain") >= 1);
+    let info = staged::get(&k.t.db, &k.ctx, staged.id).await.expect("get");
+    assert_eq!(info.state, "done");
+    assert_eq!(
+        (
+            info.total,
+            info.created,
+            info.updated,
+            info.unchanged,
+            info.errors
+        ),
+        (25, 23, 0, 0, 2)
+    );
+    assert!(info.duration_ms.is_some());
+    assert_eq!(
+        staged::list(&k.t.db, &k.ctx, 10).await.expect("list").len(),
+        1
+    );
+    assert!(
+        !staged::run_now(&k.t.db, &k.ctx, staged.id)
+            .await
+            .expect("run now")
+    );
+    // The learner's superior came later in the file and is linked.
+    assert_eq!(
+        k.by_ext("L1").await.superior_id,
+        Some(k.by_ext("S1").await.id)
+    );
+
+    let report = staged::report_csv(&k.t.db, &k.ctx, staged.id)
+        .await
+        .expect("report");
+    let golden = include_str!("../golden/import_report.csv");
+    assert_eq!(String::from_utf8(report).expect("utf-8"), golden);
+}
+
+#[tokio::test]
+async fn i9_a_rejected_staged_file_fails_with_its_reason() {
+    let k = Kit::new().await;
+    let (state, _) = k.app();
+    let text = csv(
+        "ExternalId;FirstName;LastName;Email;Colour",
+        &["E1;A;B;a@example.org;red"],
+    );
+    let staged = staged::stage(&k.t.db, &k.ctx, request(&text, false))
+        .await
+        .expect("stage");
+    staged::run_now(&k.t.db, &k.ctx, staged.id)
+        .await
+        .expect("run now");
+    roster::jobs::worker::drain(&state).await.expect("drain");
+    let info = staged::get(&k.t.db, &k.ctx, staged.id).await.expect("get");
+    assert_eq!(info.state, "failed");
+    assert_eq!(
+        info.error.as_deref(),
+        Some(
+            "line 1, column E: unknown column `Colour`; column names are fixed, see docs/import.md"
+        )
+    );
+    assert_eq!(k.users().await, 0);
+}
+
+#[tokio::test]
+async fn i9_kill_and_resume_ends_in_the_same_state_with_one_report_row_per_line() {
+    // A run that is not interrupted, for reference.
+    let clean = Kit::new().await;
+    let (clean_state, _) = clean.app();
+    let s = staged::stage(&clean.t.db, &clean.ctx, request(&file(), false))
+        .await
+        .expect("stage");
+    staged::execute_for_test(&clean_state, clean.tenant, s.id, 5, None)
+        .await
+        .expect("clean run");
+
+    let k = Kit::new().await;
+    let (state, _) = k.app();
+    let s = staged::stage(&k.t.db, &k.ctx, request(&file(), false))
+        .await
+        .expect("stage");
+    // The worker dies after writing two batches of five rows.
+    let crash = staged::execute_for_test(&state, k.tenant, s.id, 5, Some(2)).await;
+    assert!(crash.is_err());
+    assert_eq!(
+        staged::get(&k.t.db, &k.ctx, s.id).await.expect("get").state,
+        "running"
+    );
+    assert_eq!(report_lines(&k, s.id).await.len(), 10);
+    // Its retry (a smaller batch, to shift every boundary) resumes and finishes.
+    let resumed = staged::execute_for_test(&state, k.tenant, s.id, 3, None)
+        .await
+        .expect("resume")
+        .expect("ran");
+    assert!(resumed.rejected.is_none());
+
+    let lines = report_lines(&k, s.id).await;
+    let mut distinct: Vec<i32> = lines.iter().map(|(l, _)| *l).collect();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 25, "one report row per line");
+    assert_eq!(lines, report_lines(&clean, clean_id(&clean).await).await);
+    assert_eq!(
+        fingerprint(&k.t.db, k.tenant).await,
+        fingerprint(&clean.t.db, clean.tenant).await
+    );
+    assert_eq!(
+        k.by_ext("L1").await.superior_id,
+        Some(k.by_ext("S1").await.id)
+    );
+    assert_eq!(
+        k.jobs("mail.set_password").await.len(),
+        23,
+        "no mail queued twice"
+    );
+    let info = staged::get(&k.t.db, &k.ctx, s.id).await.expect("get");
+    assert_eq!(
+        (info.state.as_str(), info.total, info.created),
+        ("done", 25, 23)
+    );
+}
+
+async fn clean_id(k: &Kit) -> Uuid {
+    k.tenant
+        .find::<imports::Entity>()
+        .one(&k.t.db)
+        .await
+        .expect("query")
+        .expect("import")
+        .id
+}
+
+#[tokio::test]
+async fn i8_the_report_is_mailed_to_the_importer_in_their_language() {
+    let k = Kit::new().await;
+    let (state, mails) = k.app();
+    let now = Utc::now();
+    let account = Uuid::now_v7();
+    backoffice_accounts::ActiveModel {
+        id: Set(account),
+        tenant_id: Set(k.tenant.0),
+        login: Set("importer".into()),
+        first_name: Set("Ina".into()),
+        last_name: Set("Importer".into()),
+        email: Set(Some("ina@example.org".into())),
+        password_hash: Set(None),
+        must_change_password: Set(false),
+        is_administrator: Set(true),
+        course_system_role: Set(None),
+        all_catalogs: Set(true),
+        active: Set(true),
+        user_id: Set(None),
+        language: Set(Some("de".into())),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&k.t.db)
+    .await
+    .expect("account");
+    let ctx = Ctx {
+        actor: Actor {
+            kind: ActorKind::Backoffice,
+            id: Some(account),
+            label: "importer".into(),
+        },
+        ..k.ctx.clone()
+    };
+    let s = staged::stage(&k.t.db, &ctx, request(&file(), true))
+        .await
+        .expect("stage");
+    staged::run_now(&k.t.db, &ctx, s.id).await.expect("run now");
+    roster::jobs::worker::drain(&state).await.expect("drain");
+    let mails = mails.lock().expect("mails").clone();
+    let report = mails
+        .iter()
+        .find(|m| m.to == "ina@example.org")
+        .expect("report mail");
+    assert_eq!(report.subject, "Import-Bericht: users.csv (Acme)");
+    assert!(report.text.contains("Angelegt:      23"), "{}", report.text);
+    assert_eq!(report.attachments.len(), 1);
+    assert_eq!(report.attachments[0].filename, "users-report.csv");
+    let golden = include_str!("../golden/import_report.csv");
+    assert_eq!(
+        String::from_utf8_lossy(&report.attachments[0].content),
+        golden
+    );
+    // The changes are audited as the importer's.
+    let audits = k.audits().await;
+    assert!(
+        audits
+            .iter()
+            .all(|a| a.actor_id == Some(account) && a.source == "import")
+    );
+    assert_eq!(
+        k.tenant
+            .find::<import_rows::Entity>()
+            .count(&k.t.db)
+            .await
+            .expect("count"),
+        25
+    );
+}
