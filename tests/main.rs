@@ -3,11 +3,15 @@
 
 mod util;
 
+mod api;
 mod api_imports;
 mod apply;
 mod auth;
 mod authz;
 mod authz_scope;
+mod backoffice;
+mod backoffice_imports;
+mod browser;
 mod cli;
 mod descriptor;
 mod export;
@@ -15,4 +19,5 @@ mod health;
 mod import;
 mod isolation;
 mod migrations;
+mod portal;
 mod shipped_tenants;

@@ -249,8 +249,11 @@ async fn import(
 async fn bulk_load(db: &DatabaseConnection, file: &Path) -> anyhow::Result<f64> {
     use std::io::BufRead;
     let columns: Vec<String> = (0..24).map(|i| format!("c{i} TEXT")).collect();
-    db.execute_unprepared(&format!("CREATE TABLE bench_plain ({})", columns.join(", ")))
-        .await?;
+    db.execute_unprepared(&format!(
+        "CREATE TABLE bench_plain ({})",
+        columns.join(", ")
+    ))
+    .await?;
     let lines = || -> anyhow::Result<_> {
         Ok(std::io::BufReader::new(std::fs::File::open(file)?)
             .lines()

@@ -24,7 +24,7 @@ use crate::store::entity::{
 };
 
 /// A role given to an account, anchored at a unit for unit-scoped roles.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleGrant {
     /// Role code.
     pub role: String,
@@ -34,7 +34,7 @@ pub struct RoleGrant {
 }
 
 /// Fields of a new back-office account (B1).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewAccount {
     /// Login name, unique system-wide.
     pub login: String,
@@ -664,7 +664,7 @@ mod tests {
 }
 
 /// Changes to a back-office account's own fields (B1).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
     /// First name.

@@ -20,7 +20,7 @@ use crate::store::TenantId;
 use crate::store::entity::{role_rights, roles};
 
 /// A role with its rights.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoleView {
     /// Code.
     pub code: String,
@@ -155,7 +155,7 @@ pub async fn set_rights(
 }
 
 /// A new role (B3 "new roles can be made").
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     /// Unique code.

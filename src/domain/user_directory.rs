@@ -25,7 +25,7 @@ pub struct Query {
     /// U5: every word must begin a word of a name, the e-mail or the login.
     #[serde(default)]
     pub q: Option<String>,
-    /// U5: only members of this user group (code).
+    /// U5: only members of this user group (code or id).
     #[serde(default)]
     pub group: Option<String>,
     /// Include deactivated users (default true: administrators see everyone in scope).
@@ -109,10 +109,22 @@ pub async fn list(
     if let Some(active) = query.active {
         select = select.filter(users::Column::Active.eq(active));
     }
-    if let Some(code) = &query.group {
+    if let Some(code) = query
+        .group
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+    {
+        // U5/G1: a group by its code, or by its id.
+        let by = match code.parse::<Uuid>() {
+            Ok(id) => Condition::any()
+                .add(user_groups::Column::Id.eq(id))
+                .add(user_groups::Column::Code.eq(code)),
+            Err(_) => Condition::all().add(user_groups::Column::Code.eq(code)),
+        };
         let group = tenant
             .find::<user_groups::Entity>()
-            .filter(user_groups::Column::Code.eq(code.as_str()))
+            .filter(by)
             .one(db)
             .await?
             .ok_or_else(|| {
@@ -158,113 +170,6 @@ pub async fn get(
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("user".into()))
-}
-
-/// Fields an administrator may change here.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Patch {
-    /// First name (U1: 1–50).
-    pub first_name: Option<String>,
-    /// Last name (U1: 1–50).
-    pub last_name: Option<String>,
-    /// E-mail (U1); `""` clears it.
-    pub email: Option<String>,
-    /// Language for mails.
-    pub language: Option<String>,
-}
-
-/// Updates a user within scope, auditing the fields that changed.
-pub async fn update(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
-    id: Uuid,
-    patch: Patch,
-) -> crate::Result<users::Model> {
-    let mut errors = Vec::new();
-    for (field, value) in [
-        ("first_name", &patch.first_name),
-        ("last_name", &patch.last_name),
-    ] {
-        if let Some(v) = value
-            && (v.trim().is_empty() || v.chars().count() > 50)
-        {
-            errors.push(FieldError {
-                field: field.into(),
-                message: "must be 1 to 50 characters".into(),
-            });
-        }
-    }
-    if let Some(e) = patch.email.as_deref().filter(|e| !e.is_empty())
-        && !super::backoffice::valid_email(e)
-    {
-        errors.push(FieldError {
-            field: "email".into(),
-            message: "is not a valid e-mail address".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
-    let txn = db.begin().await?;
-    let user = ctx
-        .tenant
-        .find_by_id::<users::Entity>(id)
-        .filter(scope.users_condition())
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::NotFound("user".into()))?;
-    let mut before = serde_json::Map::new();
-    let mut after = serde_json::Map::new();
-    let mut am = user.clone().into_active_model();
-    if let Some(v) = patch.first_name.filter(|v| *v != user.first_name) {
-        before.insert("first_name".into(), json!(user.first_name));
-        after.insert("first_name".into(), json!(v));
-        am.first_name = Set(v);
-    }
-    if let Some(v) = patch.last_name.filter(|v| *v != user.last_name) {
-        before.insert("last_name".into(), json!(user.last_name));
-        after.insert("last_name".into(), json!(v));
-        am.last_name = Set(v);
-    }
-    if let Some(v) = patch
-        .email
-        .map(|e| Some(e).filter(|e| !e.is_empty()))
-        .filter(|v| *v != user.email)
-    {
-        before.insert("email".into(), json!(user.email));
-        after.insert("email".into(), json!(v));
-        am.email = Set(v);
-    }
-    if let Some(v) = patch
-        .language
-        .map(|e| Some(e).filter(|e| !e.is_empty()))
-        .filter(|v| *v != user.language)
-    {
-        before.insert("language".into(), json!(user.language));
-        after.insert("language".into(), json!(v));
-        am.language = Set(v);
-    }
-    if after.is_empty() {
-        return Ok(user);
-    }
-    am.updated_at = Set(Utc::now());
-    let user = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            entity: "user",
-            entity_id: Some(id),
-            action: "update",
-            before: Some(before.into()),
-            after: Some(after.into()),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(user)
 }
 
 /// U6: deactivates or reactivates a user within scope.

@@ -106,6 +106,11 @@ impl Exporter {
             .tenant
             .find::<users::Entity>()
             .filter(users::Column::Id.is_in(ids.iter().copied()))
+            // Consecutive ids: the range lets PostgreSQL read the page by primary key.
+            .filter(users::Column::Id.between(
+                ids.first().copied().unwrap_or_default(),
+                ids.last().copied().unwrap_or_default(),
+            ))
             .all(db)
             .await?;
         let superiors = superior_holders(db, &self.ctx, refs, &ids).await?;
@@ -146,7 +151,12 @@ async fn superior_holders<C: ConnectionTrait>(
         return Ok(HashSet::new());
     };
     let mut out = HashSet::new();
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
     for chunk in ids.chunks(500) {
+        let (Some(lo), Some(hi)) = (chunk.first().copied(), chunk.last().copied()) else {
+            continue;
+        };
         let rows: Vec<Option<Uuid>> = ctx
             .tenant
             .find::<role_assignments::Entity>()
@@ -154,6 +164,7 @@ async fn superior_holders<C: ConnectionTrait>(
             .column(role_assignments::Column::UserId)
             .filter(role_assignments::Column::RoleId.eq(role))
             .filter(role_assignments::Column::UserId.is_in(chunk.iter().copied()))
+            .filter(role_assignments::Column::UserId.between(lo, hi))
             .into_tuple()
             .all(db)
             .await?;

@@ -16,6 +16,7 @@ use super::fields::ImportField as F;
 use super::refs::Refs;
 use super::row::{Cell, Row, Val};
 use super::state::LineState;
+use crate::domain::tree::{ring_text, walk_parents};
 use crate::store::TenantId;
 use crate::store::entity::departments;
 
@@ -123,29 +124,16 @@ impl FileDepartments {
         let mut failing: Vec<(u32, String)> = Vec::new();
         let mut done: HashSet<&str> = HashSet::new();
         for start in self.parents.keys() {
-            let mut path: Vec<&str> = vec![start];
-            let mut current: &str = start;
-            while let Some(next) = parent_of.get(current).copied() {
-                if done.contains(next) {
-                    break;
-                }
-                if let Some(at) = path.iter().position(|p| *p == next) {
-                    let mut ring: Vec<&str> = path[at..].to_vec();
-                    ring.push(next);
-                    let text = ring
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(" → ");
-                    for c in &path[at..] {
-                        if let Some((ord, _)) = self.parents.get(*c) {
-                            failing.push((*ord, format!("cyclic departments: {text}")));
-                        }
+            // The same walk the API uses for departments and units (domain::tree).
+            let (path, ring_at) =
+                walk_parents(start.as_str(), |c| parent_of.get(c).copied(), &done);
+            if let Some(at) = ring_at {
+                let text = ring_text(&path[at..]);
+                for c in &path[at..] {
+                    if let Some((ord, _)) = self.parents.get(*c) {
+                        failing.push((*ord, format!("cyclic departments: {text}")));
                     }
-                    break;
                 }
-                path.push(next);
-                current = next;
             }
             done.extend(path);
         }

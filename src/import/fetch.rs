@@ -101,8 +101,15 @@ pub async fn attach<C: ConnectionTrait>(
     needs: Needs,
     property_names: &[String],
 ) -> crate::Result<()> {
-    let ids: Vec<Uuid> = out.keys().copied().collect();
+    // Sorted, so that each chunk also gives an id range: the `(tenant_id, user_id)` indexes
+    // serve the range, where PostgreSQL plans a long `IN` list alone as a scan of the whole
+    // tenant. A page of the export (consecutive ids) then reads only its own rows.
+    let mut ids: Vec<Uuid> = out.keys().copied().collect();
+    ids.sort_unstable();
     for chunk in ids.chunks(IN_CHUNK) {
+        let (Some(lo), Some(hi)) = (chunk.first().copied(), chunk.last().copied()) else {
+            continue;
+        };
         let chunk = chunk.iter().copied();
         if needs.groups {
             let rows: Vec<(Uuid, Uuid)> = tenant
@@ -111,6 +118,7 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(user_group_members::Column::UserId)
                 .column(user_group_members::Column::UserGroupId)
                 .filter(user_group_members::Column::UserId.is_in(chunk.clone()))
+                .filter(user_group_members::Column::UserId.between(lo, hi))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -127,6 +135,7 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(user_enrollment_profiles::Column::UserId)
                 .column(user_enrollment_profiles::Column::EnrollmentProfileId)
                 .filter(user_enrollment_profiles::Column::UserId.is_in(chunk.clone()))
+                .filter(user_enrollment_profiles::Column::UserId.between(lo, hi))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -143,6 +152,7 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(user_catalogs::Column::UserId)
                 .column(user_catalogs::Column::CatalogId)
                 .filter(user_catalogs::Column::UserId.is_in(chunk.clone()))
+                .filter(user_catalogs::Column::UserId.between(lo, hi))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -159,6 +169,7 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(personal_budgets::Column::UserId)
                 .column(personal_budgets::Column::AmountCents)
                 .filter(personal_budgets::Column::UserId.is_in(chunk.clone()))
+                .filter(personal_budgets::Column::UserId.between(lo, hi))
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -176,6 +187,7 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(extended_properties::Column::Name)
                 .column(extended_properties::Column::Value)
                 .filter(extended_properties::Column::UserId.is_in(chunk.clone()))
+                .filter(extended_properties::Column::UserId.between(lo, hi))
                 .filter(extended_properties::Column::Name.is_in(property_names.iter().cloned()))
                 .into_tuple()
                 .all(db)
@@ -190,6 +202,7 @@ pub async fn attach<C: ConnectionTrait>(
             let rows = tenant
                 .find::<employments::Entity>()
                 .filter(employments::Column::UserId.is_in(chunk.clone()))
+                .filter(employments::Column::UserId.between(lo, hi))
                 .filter(employments::Column::Active.eq(true))
                 .all(db)
                 .await?;

@@ -25,8 +25,9 @@ use super::descriptor::{
     Features, Login, MailSettings, PasswordPolicy, Registration, TenantDescriptor,
 };
 use crate::store::entity::{
-    catalogs, departments, enrollment_profiles, import_configurations, organisation_units,
-    organisations, role_rights, roles, tenants, user_groups,
+    catalogs, departments, enrollment_profiles, executions, import_configurations,
+    learning_activities, organisation_units, organisations, role_rights, roles, tenants,
+    user_groups,
 };
 use crate::store::{TenantId, TenantOwned};
 
@@ -132,7 +133,8 @@ pub async fn apply(db: &DatabaseConnection, d: &TenantDescriptor) -> crate::Resu
             .iter()
             .map(|c| (c.code.clone(), obj([("name", json!(c.name))])))
             .collect();
-        sync.objects::<catalogs::Entity>("catalog", catalog_rows)
+        let catalog_ids = sync
+            .objects::<catalogs::Entity>("catalog", catalog_rows)
             .await?;
 
         let org_rows = d
@@ -253,6 +255,47 @@ pub async fn apply(db: &DatabaseConnection, d: &TenantDescriptor) -> crate::Resu
             })
             .collect();
         sync.objects::<import_configurations::Entity>("import configuration", import_rows)
+            .await?;
+
+        // R5: learning activities, then their executions (codes unique in the tenant).
+        let activity_rows = d
+            .learning_activities
+            .iter()
+            .map(|a| {
+                let catalog = a.catalog.as_ref().and_then(|c| catalog_ids.get(c));
+                (
+                    a.code.clone(),
+                    obj([
+                        ("title", json!(a.title)),
+                        ("catalog_id", json!(catalog)),
+                        ("description", json!(a.description)),
+                    ]),
+                )
+            })
+            .collect();
+        let activity_ids = sync
+            .objects::<learning_activities::Entity>("learning activity", activity_rows)
+            .await?;
+        let execution_rows = d
+            .learning_activities
+            .iter()
+            .flat_map(|a| a.executions.iter().map(move |e| (a, e)))
+            .map(|(a, e)| {
+                let activity = activity_ids.get(&a.code).copied().unwrap_or_default();
+                (
+                    e.code.clone(),
+                    obj([
+                        ("learning_activity_id", json!(activity)),
+                        ("title", json!(e.title)),
+                        ("starts_at", json!(e.starts_at)),
+                        ("ends_at", json!(e.ends_at)),
+                        ("location", json!(e.location)),
+                        ("capacity", json!(e.capacity)),
+                    ]),
+                )
+            })
+            .collect();
+        sync.objects::<executions::Entity>("execution", execution_rows)
             .await?;
         (tenant, roles_changed)
     };

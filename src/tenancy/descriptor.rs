@@ -56,6 +56,9 @@ pub struct TenantDescriptor {
     /// Enrollment profiles (I5).
     #[serde(default)]
     pub enrollment_profiles: Vec<EnrollmentProfile>,
+    /// Learning activities and their executions, offered in the portal (R5).
+    #[serde(default)]
+    pub learning_activities: Vec<LearningActivity>,
     /// Import configurations: column mappings per import kind (I2).
     #[serde(default)]
     pub imports: Vec<ImportConfiguration>,
@@ -456,6 +459,48 @@ pub struct EnrollmentProfile {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
+}
+
+/// A learning activity (course) of a catalog, with its dated executions (R5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearningActivity {
+    /// Unique within the tenant; invitation links name it (`/t/{tenant}/activities/{code}`).
+    pub code: String,
+    /// Display title.
+    pub title: String,
+    /// Catalog the activity belongs to.
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// Free text shown on the detail page.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Dated runs people enroll in.
+    #[serde(default)]
+    pub executions: Vec<Execution>,
+}
+
+/// One execution of a learning activity: dates, place and seats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Execution {
+    /// Unique within the tenant.
+    pub code: String,
+    /// Optional title (e.g. "Spring group").
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Start, RFC 3339 (`2027-03-01T09:00:00Z`).
+    #[serde(default)]
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// End, RFC 3339.
+    #[serde(default)]
+    pub ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Place.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Seats; absent means no limit.
+    #[serde(default)]
+    pub capacity: Option<u32>,
 }
 
 /// What an import configuration imports (I2).

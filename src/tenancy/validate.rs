@@ -103,6 +103,7 @@ pub fn validate(
     check_groups_and_profiles(&mut c, d);
     check_registration(&mut c, d, &catalogs, &organisations, &units, &roles);
     check_imports(&mut c, d, &catalogs);
+    check_activities(&mut c, d, &catalogs);
     c.problems
         .sort_by_key(|p| (p.position.line, p.position.column));
     c.problems
@@ -374,6 +375,54 @@ fn check_roles<'d>(c: &mut Checker<'_>, d: &'d TenantDescriptor) -> HashMap<&'d 
         );
     }
     kinds
+}
+
+/// R5: learning activities and executions have tenant-unique codes and known catalogs.
+fn check_activities(c: &mut Checker<'_>, d: &TenantDescriptor, catalogs: &HashSet<&str>) {
+    let mut seen = HashMap::new();
+    let mut runs = HashMap::new();
+    for (i, a) in d.learning_activities.iter().enumerate() {
+        let path = format!("learning_activities[{i}]");
+        c.code(&format!("{path}.code"), "learning activity", &a.code);
+        if a.title.trim().is_empty() {
+            c.report(
+                &format!("{path}.title"),
+                "learning activity title must not be empty",
+            );
+        }
+        c.unique(
+            &mut seen,
+            &a.code,
+            format!("{path}.code"),
+            "learning activity code",
+        );
+        if let Some(cat) = &a.catalog
+            && !catalogs.contains(cat.as_str())
+        {
+            c.report(
+                &format!("{path}.catalog"),
+                format!("unknown catalog `{cat}`"),
+            );
+        }
+        for (j, e) in a.executions.iter().enumerate() {
+            let epath = format!("{path}.executions[{j}]");
+            c.code(&format!("{epath}.code"), "execution", &e.code);
+            c.unique(
+                &mut runs,
+                &e.code,
+                format!("{epath}.code"),
+                "execution code",
+            );
+            if let (Some(s), Some(end)) = (e.starts_at, e.ends_at)
+                && end < s
+            {
+                c.report(
+                    &format!("{epath}.ends_at"),
+                    "execution ends before it starts",
+                );
+            }
+        }
+    }
 }
 
 fn check_groups_and_profiles(c: &mut Checker<'_>, d: &TenantDescriptor) {

@@ -4,6 +4,8 @@ pub mod api;
 pub mod backoffice;
 pub mod guard;
 mod health;
+pub mod i18n;
+pub mod openapi;
 pub mod pages;
 pub mod portal;
 pub mod sessions;
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(signin::router())
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(api::router(&state))
         .merge(backoffice::router(&state))
         .merge(portal::router(&state))

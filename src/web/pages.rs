@@ -22,8 +22,88 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/portal/home.html"),
     ),
     (
+        "portal/register.html",
+        include_str!("../../templates/portal/register.html"),
+    ),
+    (
+        "portal/thanks.html",
+        include_str!("../../templates/portal/thanks.html"),
+    ),
+    (
+        "portal/confirm.html",
+        include_str!("../../templates/portal/confirm.html"),
+    ),
+    (
+        "portal/activity.html",
+        include_str!("../../templates/portal/activity.html"),
+    ),
+    (
+        "portal/invite.html",
+        include_str!("../../templates/portal/invite.html"),
+    ),
+    (
+        "backoffice/approvals.html",
+        include_str!("../../templates/backoffice/approvals.html"),
+    ),
+    (
         "backoffice/page.html",
         include_str!("../../templates/backoffice/page.html"),
+    ),
+    (
+        "backoffice/base.html",
+        include_str!("../../templates/backoffice/base.html"),
+    ),
+    (
+        "backoffice/macros.html",
+        include_str!("../../templates/backoffice/macros.html"),
+    ),
+    (
+        "backoffice/home.html",
+        include_str!("../../templates/backoffice/home.html"),
+    ),
+    (
+        "backoffice/users.html",
+        include_str!("../../templates/backoffice/users.html"),
+    ),
+    (
+        "backoffice/user_form.html",
+        include_str!("../../templates/backoffice/user_form.html"),
+    ),
+    (
+        "backoffice/groups.html",
+        include_str!("../../templates/backoffice/groups.html"),
+    ),
+    (
+        "backoffice/accounts.html",
+        include_str!("../../templates/backoffice/accounts.html"),
+    ),
+    (
+        "backoffice/account.html",
+        include_str!("../../templates/backoffice/account.html"),
+    ),
+    (
+        "backoffice/roles.html",
+        include_str!("../../templates/backoffice/roles.html"),
+    ),
+    (
+        "backoffice/imports.html",
+        include_str!("../../templates/backoffice/imports.html"),
+    ),
+    (
+        "backoffice/import.html",
+        include_str!("../../templates/backoffice/import.html"),
+    ),
+    (
+        "backoffice/role.html",
+        include_str!("../../templates/backoffice/role.html"),
+    ),
+    (
+        "backoffice/organisations.html",
+        include_str!("../../templates/backoffice/organisations.html"),
+    ),
+    (
+        "backoffice/organisation.html",
+        include_str!("../../templates/backoffice/organisation.html"),
     ),
     (
         "signin/login.html",
@@ -51,8 +131,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every page template, as (name, source), for checks over all of them.
+pub fn template_sources() -> &'static [(&'static str, &'static str)] {
+    TEMPLATES
+}
+
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    // `t("key", name=value)`: UI texts from the message catalogs in the page's `lang`.
+    env.add_function("t", crate::web::i18n::t);
     for (name, source) in TEMPLATES {
         // Compiled into the binary; a syntax error fails `every_page_template_compiles`.
         if let Err(e) = env.add_template(name, source) {
@@ -176,6 +263,7 @@ mod tests {
     fn every_page_template_compiles() {
         for (name, source) in TEMPLATES {
             let mut env = Environment::new();
+            env.add_function("t", crate::web::i18n::t);
             for (n, s) in TEMPLATES {
                 env.add_template(n, s).expect(n);
             }

@@ -12,7 +12,7 @@
 //! | `POST/GET/DELETE /api/v1/{tenant}/session` | the JSON twin of sign-in, `whoami` and sign-out |
 //! | `PUT /api/v1/{tenant}/session/password` | the JSON twin of the password change |
 
-mod api;
+pub(crate) mod api;
 mod forms;
 mod password;
 

@@ -35,10 +35,20 @@ async fn i8_cli_exit_codes_simulate_report_and_export() {
     let some_bad = dir.path().join("some-bad.csv");
     let rejected = dir.path().join("rejected.csv");
     let report = dir.path().join("report.csv");
-    std::fs::write(&good, csv(HEADER, &[&std_row("E1", "Ann", "Lee", "a@example.org")])).expect("write");
+    std::fs::write(
+        &good,
+        csv(HEADER, &[&std_row("E1", "Ann", "Lee", "a@example.org")]),
+    )
+    .expect("write");
     std::fs::write(
         &some_bad,
-        csv(HEADER, &[&std_row("E2", "Bo", "Lee", "b@example.org"), &std_row("E3", "Cy", "Lee", "bad")]),
+        csv(
+            HEADER,
+            &[
+                &std_row("E2", "Bo", "Lee", "b@example.org"),
+                &std_row("E3", "Cy", "Lee", "bad"),
+            ],
+        ),
     )
     .expect("write");
     std::fs::write(&rejected, "FirstName;LastName;Email;\n").expect("write");
@@ -50,12 +60,28 @@ async fn i8_cli_exit_codes_simulate_report_and_export() {
         a
     };
 
-    let sim = run(&k.t.url, args(&["--simulate", "--report", &path(&report)], &good)).await;
-    assert_eq!(sim.status.code(), Some(0), "{}", String::from_utf8_lossy(&sim.stderr));
+    let sim = run(
+        &k.t.url,
+        args(&["--simulate", "--report", &path(&report)], &good),
+    )
+    .await;
+    assert_eq!(
+        sim.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
     let stdout = String::from_utf8_lossy(&sim.stdout);
-    assert!(stdout.starts_with("simulation: 1 rows: 1 would be created"), "{stdout}");
+    assert!(
+        stdout.starts_with("simulation: 1 rows: 1 would be created"),
+        "{stdout}"
+    );
     assert_eq!(k.users().await, 0);
-    assert!(std::fs::read_to_string(&report).expect("report").contains("2;created;"));
+    assert!(
+        std::fs::read_to_string(&report)
+            .expect("report")
+            .contains("2;created;")
+    );
 
     let ok = run(&k.t.url, args(&[], &good)).await;
     assert_eq!(ok.status.code(), Some(0));
@@ -64,13 +90,20 @@ async fn i8_cli_exit_codes_simulate_report_and_export() {
     let partial = run(&k.t.url, args(&[], &some_bad)).await;
     assert_eq!(partial.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&partial.stderr);
-    assert!(stderr.contains("error: line 3, column E (Email): invalid e-mail address"), "{stderr}");
-    assert!(String::from_utf8_lossy(&partial.stdout).contains("1 created, 0 updated, 0 unchanged, 1 errors"));
+    assert!(
+        stderr.contains("error: line 3, column E (Email): invalid e-mail address"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&partial.stdout)
+            .contains("1 created, 0 updated, 0 unchanged, 1 errors")
+    );
 
     let refused = run(&k.t.url, args(&[], &rejected)).await;
     assert_eq!(refused.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&refused.stdout).contains("file rejected, nothing imported: line 1: trailing delimiter"),
+        String::from_utf8_lossy(&refused.stdout)
+            .contains("file rejected, nothing imported: line 1: trailing delimiter"),
         "{}",
         String::from_utf8_lossy(&refused.stdout)
     );
@@ -82,10 +115,21 @@ async fn i8_cli_exit_codes_simulate_report_and_export() {
     let out = dir.path().join("export.csv");
     let export = run(
         &k.t.url,
-        vec!["export".into(), "--tenant".into(), "acme".into(), "--out".into(), path(&out)],
+        vec![
+            "export".into(),
+            "--tenant".into(),
+            "acme".into(),
+            "--out".into(),
+            path(&out),
+        ],
     )
     .await;
-    assert_eq!(export.status.code(), Some(0), "{}", String::from_utf8_lossy(&export.stderr));
+    assert_eq!(
+        export.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
     let text = std::fs::read_to_string(&out).expect("export");
     assert!(text.starts_with(HEADER));
     assert_eq!(text.lines().count(), 3);

@@ -36,6 +36,11 @@ async fn view(
 }
 
 /// `GET …/backoffice-users`
+#[utoipa::path(get, path = "/api/v1/{tenant}/backoffice-users", tag = "backoffice-users", operation_id = "backoffice_users_list",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, description = "`{items: [...]}`: every back-office account with roles", body = serde_json::Value),
+    ))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
     let mut out = Vec::new();
     for a in backoffice::list(&state.db, access.tenant).await? {
@@ -45,6 +50,13 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
 }
 
 /// `POST …/backoffice-users` (B1, B2)
+#[utoipa::path(post, path = "/api/v1/{tenant}/backoffice-users", tag = "backoffice-users", operation_id = "backoffice_users_create",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = crate::domain::backoffice::NewAccount,
+    responses(
+        (status = 201, description = "Created", body = serde_json::Value),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     access: Access,
@@ -56,6 +68,12 @@ pub async fn create(
 }
 
 /// `GET …/backoffice-users/{id}`
+#[utoipa::path(get, path = "/api/v1/{tenant}/backoffice-users/{id}", tag = "backoffice-users", operation_id = "backoffice_users_get",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 200, description = "The account", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     access: Access,
@@ -66,6 +84,12 @@ pub async fn get(
 }
 
 /// `POST …/backoffice-users/{id}/activate` (B2)
+#[utoipa::path(post, path = "/api/v1/{tenant}/backoffice-users/{id}/activate", tag = "backoffice-users", operation_id = "backoffice_users_activate",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 200, description = "Activated (B2)", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn activate(
     State(state): State<AppState>,
     access: Access,
@@ -76,6 +100,13 @@ pub async fn activate(
 }
 
 /// `POST …/backoffice-users/{id}/deactivate`
+#[utoipa::path(post, path = "/api/v1/{tenant}/backoffice-users/{id}/deactivate", tag = "backoffice-users", operation_id = "backoffice_users_deactivate",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 200, description = "Deactivated", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused; the detail says why", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn deactivate(
     State(state): State<AppState>,
     access: Access,
@@ -91,7 +122,7 @@ pub async fn deactivate(
 }
 
 /// Body of `PUT …/roles`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RolesBody {
     /// The roles to hold.
     pub roles: Vec<RoleGrant>,
@@ -101,6 +132,14 @@ pub struct RolesBody {
 }
 
 /// `PUT …/backoffice-users/{id}/roles`
+#[utoipa::path(put, path = "/api/v1/{tenant}/backoffice-users/{id}/roles", tag = "backoffice-users", operation_id = "backoffice_users_set_roles",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    request_body = RolesBody,
+    responses(
+        (status = 200, description = "Roles replaced", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn set_roles(
     State(state): State<AppState>,
     access: Access,
@@ -121,7 +160,7 @@ pub async fn set_roles(
 }
 
 /// Body of `PUT …/catalogs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CatalogsBody {
     /// B4: access to every catalog.
     #[serde(default)]
@@ -132,6 +171,14 @@ pub struct CatalogsBody {
 }
 
 /// `PUT …/backoffice-users/{id}/catalogs` (B4)
+#[utoipa::path(put, path = "/api/v1/{tenant}/backoffice-users/{id}/catalogs", tag = "backoffice-users", operation_id = "backoffice_users_set_catalogs",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    request_body = CatalogsBody,
+    responses(
+        (status = 200, description = "Catalog access replaced (B4)", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn set_catalogs(
     State(state): State<AppState>,
     access: Access,
@@ -151,6 +198,13 @@ pub async fn set_catalogs(
 }
 
 /// `POST …/backoffice-users/{id}/temporary-password` (B6)
+#[utoipa::path(post, path = "/api/v1/{tenant}/backoffice-users/{id}/temporary-password", tag = "backoffice-users", operation_id = "backoffice_users_temporary_password",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 202, description = "A temporary password mail is queued (B6)"),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn temporary_password(
     State(state): State<AppState>,
     access: Access,
@@ -161,6 +215,14 @@ pub async fn temporary_password(
 }
 
 /// `PATCH …/backoffice-users/{id}` (B1)
+#[utoipa::path(patch, path = "/api/v1/{tenant}/backoffice-users/{id}", tag = "backoffice-users", operation_id = "backoffice_users_update",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    request_body = crate::domain::backoffice::AccountPatch,
+    responses(
+        (status = 200, description = "Updated", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn update(
     State(state): State<AppState>,
     access: Access,

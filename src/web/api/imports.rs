@@ -37,6 +37,14 @@ pub struct StageQuery {
 }
 
 /// `POST …/imports`: stage the request body for import (I9).
+#[utoipa::path(post, path = "/api/v1/{tenant}/imports", tag = "imports", operation_id = "imports_stage",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("file_name" = Option<String>, Query, description = "File name shown on the dashboard"), ("config" = Option<String>, Query, description = "Import configuration code; absent for the standard format"), ("format" = Option<String>, Query, description = "`csv` or `xml`"), ("catalog" = Option<String>, Query, description = "Catalog code for new users"), ("mail_report" = Option<bool>, Query, description = "Mail the report when done (I8)")),
+    request_body(content = String, description = "The import file (CSV or XML)", content_type = "text/csv"),
+    responses(
+        (status = 201, description = "Staged (I9)", body = serde_json::Value),
+        (status = 400, description = "Malformed request", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn stage(
     State(state): State<AppState>,
     access: Access,
@@ -80,12 +88,23 @@ pub async fn stage(
 }
 
 /// `GET …/imports`: the dashboard (I9).
+#[utoipa::path(get, path = "/api/v1/{tenant}/imports", tag = "imports", operation_id = "imports_list",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, description = "The import dashboard (I9)", body = serde_json::Value),
+    ))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
     let items = staged::list(&state.db, &access.ctx, 200).await?;
     Ok(Json(json!({ "items": items })))
 }
 
 /// `GET …/imports/{id}`
+#[utoipa::path(get, path = "/api/v1/{tenant}/imports/{id}", tag = "imports", operation_id = "imports_get",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 200, description = "One import", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     access: Access,
@@ -95,6 +114,13 @@ pub async fn get(
 }
 
 /// `POST …/imports/{id}/run-now`
+#[utoipa::path(post, path = "/api/v1/{tenant}/imports/{id}/run-now", tag = "imports", operation_id = "imports_run_now",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 200, description = "Queued now", body = serde_json::Value),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused; the detail says why", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn run_now(
     State(state): State<AppState>,
     access: Access,
@@ -110,6 +136,12 @@ pub async fn run_now(
 }
 
 /// `GET …/imports/{id}/report`: the report as CSV (I8).
+#[utoipa::path(get, path = "/api/v1/{tenant}/imports/{id}/report", tag = "imports", operation_id = "imports_report",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = uuid::Uuid, Path, description = "Id")),
+    responses(
+        (status = 200, description = "The report as CSV (I8)", body = String, content_type = "text/csv"),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn report(
     State(state): State<AppState>,
     access: Access,
@@ -131,6 +163,11 @@ pub async fn report(
 
 /// `GET …/users-export`: every user the caller's export right reaches, in the standard import
 /// format, streamed page by page (I10).
+#[utoipa::path(get, path = "/api/v1/{tenant}/users-export", tag = "imports", operation_id = "users_export",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, description = "Every user in scope in the standard import format, streamed (I10)", body = String, content_type = "text/csv"),
+    ))]
 pub async fn export(State(state): State<AppState>, access: Access) -> Result<Response, Error> {
     let scope = access.scope(&state.db, Right::Export).await?;
     let exporter = crate::export::Exporter::new(&access.ctx, scope);

@@ -6,6 +6,11 @@ use serde_json::{Value, json};
 use crate::authz::Access;
 
 /// The caller, their rights and their menu sections.
+#[utoipa::path(get, path = "/api/v1/{tenant}/me", tag = "session", operation_id = "me",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, description = "The caller, their rights and menu", body = serde_json::Value),
+    ))]
 pub async fn me(access: Access) -> Json<Value> {
     Json(json!({
         "tenant": access.principal.tenant_slug,

@@ -1,12 +1,17 @@
 //! The JSON API under `/api/v1/{tenant}/…` (X2). This table is the one place where each route
 //! states the right it needs (B3); the guard enforces it before any handler runs.
 
-mod backoffice;
-mod imports;
-mod me;
-mod reports;
-mod roles;
-mod users;
+pub(crate) mod audit;
+pub(crate) mod backoffice;
+pub(crate) mod catalogs;
+pub(crate) mod groups;
+pub(crate) mod imports;
+pub(crate) mod me;
+pub(crate) mod organisations;
+pub(crate) mod reports;
+pub(crate) mod roles;
+pub(crate) mod units;
+pub(crate) mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -22,6 +27,58 @@ pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 /// Every guarded API route: method, path and the right it needs (tests walk this list).
 pub const GUARDED: &[(&str, &str, Right)] = &[
     ("GET", "/api/v1/{tenant}/users", Right::Users),
+    ("POST", "/api/v1/{tenant}/users", Right::Users),
+    ("GET", "/api/v1/{tenant}/login-suggestion", Right::Users),
+    (
+        "GET",
+        "/api/v1/{tenant}/organisations/typeahead",
+        Right::Users,
+    ),
+    (
+        "POST",
+        "/api/v1/{tenant}/users/{id}/account-mail",
+        Right::Users,
+    ),
+    (
+        "GET",
+        "/api/v1/{tenant}/users/{id}/employments",
+        Right::Users,
+    ),
+    (
+        "POST",
+        "/api/v1/{tenant}/users/{id}/employments",
+        Right::Users,
+    ),
+    (
+        "POST",
+        "/api/v1/{tenant}/users/{id}/employments/{employment}/end",
+        Right::Users,
+    ),
+    ("PUT", "/api/v1/{tenant}/users/{id}/budget", Right::Users),
+    ("DELETE", "/api/v1/{tenant}/users/{id}/budget", Right::Users),
+    (
+        "PUT",
+        "/api/v1/{tenant}/users/{id}/properties",
+        Right::Users,
+    ),
+    ("GET", "/api/v1/{tenant}/users/{id}/audit", Right::Audit),
+    ("GET", "/api/v1/{tenant}/user-groups", Right::UserGroups),
+    ("POST", "/api/v1/{tenant}/user-groups", Right::UserGroups),
+    (
+        "GET",
+        "/api/v1/{tenant}/user-groups/{id}",
+        Right::UserGroups,
+    ),
+    (
+        "PATCH",
+        "/api/v1/{tenant}/user-groups/{id}",
+        Right::UserGroups,
+    ),
+    (
+        "DELETE",
+        "/api/v1/{tenant}/user-groups/{id}",
+        Right::UserGroups,
+    ),
     ("GET", "/api/v1/{tenant}/users/{id}", Right::Users),
     ("PATCH", "/api/v1/{tenant}/users/{id}", Right::Users),
     ("DELETE", "/api/v1/{tenant}/users/{id}", Right::Users),
@@ -47,6 +104,11 @@ pub const GUARDED: &[(&str, &str, Right)] = &[
     ),
     (
         "GET",
+        "/api/v1/{tenant}/backoffice-users/{id}",
+        Right::BackofficeUsers,
+    ),
+    (
+        "PATCH",
         "/api/v1/{tenant}/backoffice-users/{id}",
         Right::BackofficeUsers,
     ),
@@ -93,6 +155,69 @@ pub const GUARDED: &[(&str, &str, Right)] = &[
     ("GET", "/api/v1/{tenant}/roles", Right::Roles),
     ("POST", "/api/v1/{tenant}/roles", Right::Roles),
     ("PUT", "/api/v1/{tenant}/roles/{code}/rights", Right::Roles),
+    // Organisations, departments and units (H4).
+    (
+        "GET",
+        "/api/v1/{tenant}/organisations",
+        Right::Organisations,
+    ),
+    (
+        "POST",
+        "/api/v1/{tenant}/organisations",
+        Right::Organisations,
+    ),
+    (
+        "GET",
+        "/api/v1/{tenant}/organisations/{id}",
+        Right::Organisations,
+    ),
+    (
+        "PATCH",
+        "/api/v1/{tenant}/organisations/{id}",
+        Right::Organisations,
+    ),
+    (
+        "DELETE",
+        "/api/v1/{tenant}/organisations/{id}",
+        Right::Organisations,
+    ),
+    (
+        "GET",
+        "/api/v1/{tenant}/organisations/{id}/departments",
+        Right::Organisations,
+    ),
+    (
+        "POST",
+        "/api/v1/{tenant}/organisations/{id}/departments",
+        Right::Organisations,
+    ),
+    (
+        "GET",
+        "/api/v1/{tenant}/departments/{id}",
+        Right::Organisations,
+    ),
+    (
+        "PATCH",
+        "/api/v1/{tenant}/departments/{id}",
+        Right::Organisations,
+    ),
+    (
+        "DELETE",
+        "/api/v1/{tenant}/departments/{id}",
+        Right::Organisations,
+    ),
+    ("GET", "/api/v1/{tenant}/units", Right::Organisations),
+    ("POST", "/api/v1/{tenant}/units", Right::Organisations),
+    ("GET", "/api/v1/{tenant}/units/{id}", Right::Organisations),
+    ("PATCH", "/api/v1/{tenant}/units/{id}", Right::Organisations),
+    (
+        "DELETE",
+        "/api/v1/{tenant}/units/{id}",
+        Right::Organisations,
+    ),
+    ("GET", "/api/v1/{tenant}/catalogs", Right::Settings),
+    ("POST", "/api/v1/{tenant}/catalogs", Right::Settings),
+    ("PATCH", "/api/v1/{tenant}/catalogs/{id}", Right::Settings),
 ];
 
 /// All API routes.
@@ -101,7 +226,65 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/{tenant}/me", signed_in(state, get(me::me)))
         .route(
             "/api/v1/{tenant}/users",
-            need(state, Right::Users, get(users::list)),
+            need(state, Right::Users, get(users::list).post(users::create)),
+        )
+        .route(
+            "/api/v1/{tenant}/login-suggestion",
+            need(state, Right::Users, get(users::login_suggestion)),
+        )
+        .route(
+            "/api/v1/{tenant}/organisations/typeahead",
+            need(state, Right::Users, get(users::organisation_typeahead)),
+        )
+        .route(
+            "/api/v1/{tenant}/users/{id}/account-mail",
+            need(state, Right::Users, post(users::account_mail)),
+        )
+        .route(
+            "/api/v1/{tenant}/users/{id}/employments",
+            need(
+                state,
+                Right::Users,
+                get(users::employments).post(users::add_employment),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/users/{id}/employments/{employment}/end",
+            need(state, Right::Users, post(users::end_employment)),
+        )
+        .route(
+            "/api/v1/{tenant}/users/{id}/budget",
+            need(
+                state,
+                Right::Users,
+                put(users::set_budget).delete(users::delete_budget),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/users/{id}/properties",
+            need(state, Right::Users, put(users::set_properties)),
+        )
+        .route(
+            "/api/v1/{tenant}/users/{id}/audit",
+            need(state, Right::Audit, get(audit::user_trail)),
+        )
+        .route(
+            "/api/v1/{tenant}/user-groups",
+            need(
+                state,
+                Right::UserGroups,
+                get(groups::list).post(groups::create),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/user-groups/{id}",
+            need(
+                state,
+                Right::UserGroups,
+                get(groups::get)
+                    .patch(groups::rename)
+                    .delete(groups::delete),
+            ),
         )
         .route(
             "/api/v1/{tenant}/users/{id}",
@@ -196,5 +379,68 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/api/v1/{tenant}/roles/{code}/rights",
             need(state, Right::Roles, put(roles::set_rights)),
+        )
+        .merge(structure_routes(state))
+}
+
+/// Organisations, departments, units (`Right::Organisations`) and catalogs (`Right::Settings`).
+fn structure_routes(state: &AppState) -> Router<AppState> {
+    use Right::{Organisations as O, Settings};
+    Router::new()
+        .route(
+            "/api/v1/{tenant}/organisations",
+            need(
+                state,
+                O,
+                get(organisations::list).post(organisations::create),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/organisations/{id}",
+            need(
+                state,
+                O,
+                get(organisations::get)
+                    .patch(organisations::update)
+                    .delete(organisations::delete),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/organisations/{id}/departments",
+            need(
+                state,
+                O,
+                get(organisations::departments).post(organisations::create_department),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/departments/{id}",
+            need(
+                state,
+                O,
+                get(organisations::get_department)
+                    .patch(organisations::update_department)
+                    .delete(organisations::delete_department),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/units",
+            need(state, O, get(units::tree).post(units::create)),
+        )
+        .route(
+            "/api/v1/{tenant}/units/{id}",
+            need(
+                state,
+                O,
+                get(units::get).patch(units::update).delete(units::delete),
+            ),
+        )
+        .route(
+            "/api/v1/{tenant}/catalogs",
+            need(state, Settings, get(catalogs::list).post(catalogs::create)),
+        )
+        .route(
+            "/api/v1/{tenant}/catalogs/{id}",
+            need(state, Settings, axum::routing::patch(catalogs::rename)),
         )
 }

@@ -12,6 +12,12 @@ use crate::domain::user_directory::{self, Query as ListQuery};
 use crate::error::Error;
 
 /// `GET …/reports/learners?q=&page=&per_page=`
+#[utoipa::path(get, path = "/api/v1/{tenant}/reports/learners", tag = "reports", operation_id = "reports_learners",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("q" = Option<String>, Query, description = "Every word begins a word of a name, the e-mail or the login (U5)"), ("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "Page size 1-200 (default 50)")),
+    responses(
+        (status = 200, description = "The learners the report covers (U7)", body = serde_json::Value),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn learners(
     State(state): State<AppState>,
     access: Access,

@@ -13,6 +13,11 @@ use crate::domain::roles::{self, NewRole, RoleView};
 use crate::error::Error;
 
 /// `GET …/roles`
+#[utoipa::path(get, path = "/api/v1/{tenant}/roles", tag = "roles", operation_id = "roles_list",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, description = "`{items: [RoleView]}`", body = serde_json::Value),
+    ))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
     Ok(Json(
         json!({ "items": roles::list(&state.db, access.tenant).await? }),
@@ -20,6 +25,13 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
 }
 
 /// `POST …/roles`
+#[utoipa::path(post, path = "/api/v1/{tenant}/roles", tag = "roles", operation_id = "roles_create",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = NewRole,
+    responses(
+        (status = 201, description = "Created (B3)", body = RoleView),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     access: Access,
@@ -31,13 +43,21 @@ pub async fn create(
 }
 
 /// Body of `PUT …/rights`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RightsBody {
     /// The rights the role carries from now on.
     pub rights: Vec<String>,
 }
 
 /// `PUT …/roles/{code}/rights`: applies at once here, within a second elsewhere.
+#[utoipa::path(put, path = "/api/v1/{tenant}/roles/{code}/rights", tag = "roles", operation_id = "roles_set_rights",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("code" = String, Path, description = "Code")),
+    request_body = RightsBody,
+    responses(
+        (status = 200, description = "Rights replaced; other instances follow within a second", body = RoleView),
+        (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn set_rights(
     State(state): State<AppState>,
     access: Access,

@@ -25,13 +25,14 @@ use crate::domain::ctx::Source;
 use crate::error::{Error, FieldError};
 
 /// Body of `POST /api/v1/{tenant}/session`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInBody {
     login: String,
     password: String,
     /// `backoffice` or `user` (default).
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     kind: Option<PrincipalKind>,
 }
 
@@ -52,6 +53,15 @@ fn problem(status: StatusCode, detail: &str) -> Response {
 
 /// `POST /api/v1/{tenant}/session`: signs in and answers the principal; the session cookie
 /// comes with a fresh id.
+#[utoipa::path(post, path = "/api/v1/{tenant}/session", tag = "session", operation_id = "session_sign_in",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = SignInBody,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = serde_json::Value),
+        (status = 401, description = "Not signed in, or wrong credentials", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn sign_in(
     State(state): State<AppState>,
     Extension(throttle): Extension<Arc<Throttle>>,
@@ -94,7 +104,7 @@ fn throttled(wait: std::time::Duration) -> Response {
 }
 
 /// Body of `PUT /api/v1/{tenant}/session/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     current: String,
@@ -119,6 +129,15 @@ fn field_error(p: &PasswordProblem) -> FieldError {
 
 /// `PUT /api/v1/{tenant}/session/password`: U3, B6 — the signed-in account replaces its
 /// password (clearing a forced change); 204 on success.
+#[utoipa::path(put, path = "/api/v1/{tenant}/session/password", tag = "session", operation_id = "session_change_password",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = ChangeBody,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "Not signed in, or wrong credentials", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn change_password(
     State(state): State<AppState>,
     Extension(throttle): Extension<Arc<Throttle>>,
@@ -165,6 +184,12 @@ pub async fn change_password(
 }
 
 /// `GET /api/v1/{tenant}/session`: the principal signed in to this tenant, or 401.
+#[utoipa::path(get, path = "/api/v1/{tenant}/session", tag = "session", operation_id = "session_whoami",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, description = "The principal signed in to this tenant", body = serde_json::Value),
+        (status = 401, description = "Not signed in, or wrong credentials", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn whoami(
     State(state): State<AppState>,
     session: Session,
@@ -178,6 +203,11 @@ pub async fn whoami(
 }
 
 /// `DELETE /api/v1/{tenant}/session`: signs out (idempotent).
+#[utoipa::path(delete, path = "/api/v1/{tenant}/session", tag = "session", operation_id = "session_sign_out",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 204, description = "Signed out (idempotent)"),
+    ))]
 pub async fn sign_out(
     State(state): State<AppState>,
     session: Session,

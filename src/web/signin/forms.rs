@@ -61,7 +61,11 @@ fn render(
     // R1: the portal offers registration beside (split) or below (standard) the form.
     let (register_url, split) = match (&settings, kind) {
         (Some(s), PrincipalKind::User) if s.registration.enabled => (
-            Some(format!("/t/{}/register", tenant.slug)),
+            // R5: registration keeps the return target of an invitation.
+            Some(match &view.next {
+                Some(n) => format!("/t/{}/register?next={}", tenant.slug, encode(n)),
+                None => format!("/t/{}/register", tenant.slug),
+            }),
             s.login.layout == LoginLayout::Split,
         ),
         _ => (None, false),
