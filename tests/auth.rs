@@ -25,6 +25,7 @@ macro_rules! on_both_stores {
 
 mod kit;
 
+mod languages;
 mod pages;
 mod passwords;
 mod sessions;

@@ -2,4 +2,6 @@
 //! per field (U1, G1), the page language (tenant default, overridden per account), and the
 //! same-site check of form posts. The browser walks through them in `tests/browser`.
 
+mod history;
+mod organisations;
 mod pages;

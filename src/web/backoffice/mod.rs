@@ -104,6 +104,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             need(s, Right::Users, get(users::edit).post(users::update)),
         )
         .route(
+            "/t/{tenant}/backoffice/users/{id}/history",
+            need(s, Right::Audit, get(users::history)),
+        )
+        .route(
             "/t/{tenant}/backoffice/users/{id}/deactivate",
             need(s, Right::Users, post(users::deactivate)),
         )
@@ -131,7 +135,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // Organisations and their departments (U8, U10)
         .route(
             "/t/{tenant}/backoffice/organisations",
-            need(s, Right::Organisations, get(organisations::list)),
+            need(
+                s,
+                Right::Organisations,
+                get(organisations::list).post(organisations::create),
+            ),
+        )
+        .route(
+            "/t/{tenant}/backoffice/organisations/{id}/rename",
+            need(s, Right::Organisations, post(organisations::rename)),
         )
         .route(
             "/t/{tenant}/backoffice/organisations/{id}",

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::view::{Frame, field_errors, notice, same_site, see_other};
 use crate::app::AppState;
 use crate::authz::{Access, Right, Scope};
+use crate::domain::audit_trail::{self, AuditEntry, TrailQuery};
 use crate::domain::people::{self, BudgetInput, NewUser, PasswordMode, UserPatch};
 use crate::domain::{catalogs, groups, organisations, roles, units, user_directory};
 use crate::error::{Error, FieldError};
@@ -319,6 +320,9 @@ async fn form_page(
         .set("title", title)
         .set("id", id)
         .set("form", values)
+        .set("tab", "details")
+        // X3: the History tab is offered to accounts holding the audit right.
+        .set("can_audit", access.has(Right::Audit))
         .set("errors", field_errors(lang, errors))
         // Problems of fields the form does not show get a list at the top.
         .set(
@@ -679,4 +683,95 @@ pub async fn account_mail(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Query of the History tab.
+#[derive(Debug, Default, Deserialize)]
+pub struct HistoryQuery {
+    page: Option<u64>,
+}
+
+/// Events per page of the History tab.
+const HISTORY_PER_PAGE: u64 = 50;
+
+/// A recorded value as the History tab shows it: text as is, nothing as empty, anything else
+/// (numbers, lists, objects) as JSON.
+fn shown(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// One event for the template: when, who, source, entity, action and each changed field
+/// with its value before and after.
+fn history_row(e: &AuditEntry) -> Value {
+    let before = e.before.as_ref().and_then(Value::as_object);
+    let after = e.after.as_ref().and_then(Value::as_object);
+    let mut fields: Vec<&String> = before
+        .into_iter()
+        .chain(after)
+        .flat_map(|m| m.keys())
+        .collect();
+    fields.sort();
+    fields.dedup();
+    let changes: Vec<Value> = fields
+        .into_iter()
+        .map(|f| {
+            json!({
+                "field": f,
+                "before": shown(before.and_then(|m| m.get(f))),
+                "after": shown(after.and_then(|m| m.get(f))),
+            })
+        })
+        .collect();
+    json!({
+        "when": e.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        "who": e.actor_label.clone().unwrap_or_else(|| e.actor_kind.clone()),
+        "source": e.source,
+        "entity": e.entity,
+        "action": e.action,
+        "changes": changes,
+    })
+}
+
+/// `GET …/users/{id}/history?page=` (X3): the user's audit trail, newest first, 50 a page.
+/// Needs the audit right; a user outside the scope that right gives is "not found".
+pub async fn history(
+    State(state): State<AppState>,
+    access: Access,
+    Path((_, id)): Path<(String, Uuid)>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, PageError> {
+    let scope = access.scope(&state.db, Right::Audit).await?;
+    let trail = audit_trail::of_user(
+        &state.db,
+        access.tenant,
+        &scope,
+        id,
+        &TrailQuery {
+            page: q.page,
+            per_page: Some(HISTORY_PER_PAGE),
+        },
+    )
+    .await?;
+    let user = user_directory::get(&state.db, access.tenant, &scope, id).await?;
+    let title = format!("{} {}", user.first_name, user.last_name);
+    let rows: Vec<Value> = trail.items.iter().map(history_row).collect();
+    let more = trail.page * trail.per_page < trail.total;
+    let frame = Frame::new(&state, &access, "users").await?;
+    Ok(frame
+        .set("title", title)
+        .set("id", id)
+        .set("tab", "history")
+        .set("can_audit", true)
+        .set("form", json!({"v": {}, "active": user.active}))
+        .set("errors", Map::new())
+        .set("history", rows)
+        .set("history_total", trail.total)
+        .set("history_page", trail.page)
+        .set("history_more", more)
+        .render("backoffice/user_form.html")?
+        .into_response())
 }

@@ -21,6 +21,7 @@ use crate::auth::throttle::Throttle;
 use crate::store::entity::tenants;
 use crate::tenancy::apply::TenantSettings;
 use crate::tenancy::descriptor::LoginLayout;
+use crate::web::i18n;
 use crate::web::pages::{Page, PageError};
 
 /// Query of the sign-in page.
@@ -78,7 +79,8 @@ fn render(
         status,
         "signin/login.html",
         json!({
-            "lang": tenant.default_language,
+            // The visitor is not known yet: the tenant's default language.
+            "lang": i18n::choose(None, &tenant.default_language),
             "tenant": { "name": tenant.name, "slug": tenant.slug },
             "kind": match kind { PrincipalKind::Backoffice => "backoffice", PrincipalKind::User => "user" },
             "action": login_url(&tenant.slug, kind),

@@ -22,16 +22,47 @@ use crate::auth::recovery::{
 use crate::auth::signin::{self, principal_for};
 use crate::auth::throttle::Throttle;
 use crate::domain::ctx::Source;
+use crate::error::Error;
 use crate::store::TenantId;
-use crate::store::entity::tenants;
+use crate::store::entity::{backoffice_accounts, tenants, users};
+use crate::web::i18n;
 use crate::web::pages::{Page, PageError};
 
-fn base(tenant: &tenants::Model) -> Value {
+/// The context every password page shares, in `lang`.
+fn base(tenant: &tenants::Model, lang: &str) -> Value {
     json!({
-        "lang": tenant.default_language,
+        "lang": lang,
         "tenant": { "name": tenant.name, "slug": tenant.slug },
         "policy": recovery::policy_of(tenant),
     })
+}
+
+/// The language of a page for a visitor not yet known: the tenant's default language.
+fn tenant_lang(tenant: &tenants::Model) -> &'static str {
+    i18n::choose(None, &tenant.default_language)
+}
+
+/// The language of a page for a signed-in account: its own language if set, else the
+/// tenant's default language (as the back-office frame chooses it).
+async fn account_lang(
+    state: &AppState,
+    tenant: &tenants::Model,
+    principal: &Principal,
+) -> Result<&'static str, Error> {
+    let tenant_id = TenantId(tenant.id);
+    let own = match principal.kind {
+        PrincipalKind::Backoffice => tenant_id
+            .find_by_id::<backoffice_accounts::Entity>(principal.id)
+            .one(&state.db)
+            .await?
+            .and_then(|a| a.language),
+        PrincipalKind::User => tenant_id
+            .find_by_id::<users::Entity>(principal.id)
+            .one(&state.db)
+            .await?
+            .and_then(|u| u.language),
+    };
+    Ok(i18n::choose(own.as_deref(), &tenant.default_language))
 }
 
 fn with(mut base: Value, extra: Value) -> Value {
@@ -57,9 +88,12 @@ pub struct ChangeForm {
     next: Option<String>,
 }
 
+// The page's parts, handed on as the handlers have them.
+#[allow(clippy::too_many_arguments)]
 fn change_page(
     status: StatusCode,
     tenant: &tenants::Model,
+    lang: &str,
     principal: &Principal,
     next: Option<String>,
     error: Option<&str>,
@@ -70,7 +104,7 @@ fn change_page(
         status,
         "signin/change.html",
         with(
-            base(tenant),
+            base(tenant, lang),
             json!({
                 "action": format!("/t/{}/password/change", tenant.slug),
                 "logout_url": format!("/t/{}/logout", tenant.slug),
@@ -109,7 +143,18 @@ pub async fn change_form(
         return Ok(sign_in_first(&tenant));
     };
     let next = safe_next(&tenant.slug, q.next.as_deref());
-    Ok(change_page(StatusCode::OK, &tenant, &principal, next, None, 0, &[])?.into_response())
+    let lang = account_lang(&state, &tenant, &principal).await?;
+    Ok(change_page(
+        StatusCode::OK,
+        &tenant,
+        lang,
+        &principal,
+        next,
+        None,
+        0,
+        &[],
+    )?
+    .into_response())
 }
 
 /// `POST /t/{tenant}/password/change`: checks the current password and the tenant's policy,
@@ -165,7 +210,11 @@ pub async fn change_submit(
         ),
         Err(ChangeRefusal::Invalid(p)) => (StatusCode::UNPROCESSABLE_ENTITY, None, 0, p),
     };
-    Ok(change_page(status, &tenant, &principal, next, error, wait, &problems)?.into_response())
+    let lang = account_lang(&state, &tenant, &principal).await?;
+    Ok(change_page(
+        status, &tenant, lang, &principal, next, error, wait, &problems,
+    )?
+    .into_response())
 }
 
 /// Query of the set-password page.
@@ -193,7 +242,7 @@ fn link_problem_page(tenant: &tenants::Model, problem: LinkProblem) -> Result<Pa
         status,
         "signin/set.html",
         with(
-            base(tenant),
+            base(tenant, tenant_lang(tenant)),
             json!({
                 "link_problem": problem,
                 "forgot_url": format!("/t/{}/password/forgot", tenant.slug),
@@ -214,7 +263,7 @@ fn set_page(
         status,
         "signin/set.html",
         with(
-            base(tenant),
+            base(tenant, tenant_lang(tenant)),
             json!({
                 "action": format!("/t/{}/password/set", tenant.slug),
                 "token": token,
@@ -310,7 +359,7 @@ fn forgot_page(
     Ok(Page::ok(
         "signin/forgot.html",
         with(
-            base(tenant),
+            base(tenant, tenant_lang(tenant)),
             json!({
                 "action": format!("/t/{}/password/forgot", tenant.slug),
                 "kind": match kind { PrincipalKind::Backoffice => "backoffice", PrincipalKind::User => "user" },
