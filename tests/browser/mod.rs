@@ -209,6 +209,20 @@ impl Browser {
         }
     }
 
+    /// The path once `ready` holds for it, waiting up to ten seconds for a click's navigation
+    /// to land (a click can return before the next page has loaded); the last path seen
+    /// otherwise, for the caller's assertion to report.
+    pub async fn path_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let path = self.path().await;
+            if ready(&path) || std::time::Instant::now() > deadline {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The element `css`, waiting for it a few seconds.
     pub async fn find(&self, css: &str) -> Element {
         let found = self

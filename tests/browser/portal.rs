@@ -260,7 +260,10 @@ async fn r5_archipel_invitation_registration_confirmation_and_back_enrolled() {
     b.click("#enroll-BHV-BASIS-2027-03").await;
     // R1: the split sign-in page, registration on the right.
     b.find(".columns").await;
-    assert!(b.path().await.starts_with("/t/archipel/login?next="));
+    let path = b
+        .path_when(|p| p.starts_with("/t/archipel/login?next="))
+        .await;
+    assert!(path.starts_with("/t/archipel/login?next="), "{path}");
     b.screenshot("2-login-split").await;
     b.click(".columns a[href^='/t/archipel/register']").await;
 
