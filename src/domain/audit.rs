@@ -2,12 +2,13 @@
 //! before and after, and the source. Written in the same transaction as the change.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::ctx::Ctx;
 use crate::store::entity::audit_events;
+use crate::store::scope::TenantOwned;
 
 /// One change to record.
 #[derive(Debug, Clone)]
@@ -48,4 +49,32 @@ pub async fn record<C: ConnectionTrait>(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Deletes row `id` of `E` in `ctx`'s tenant and records the deletion of `entity` with its
+/// `before` fields, on `db` (pass the transaction that makes the change).
+pub async fn delete<E: TenantOwned, C: ConnectionTrait>(
+    db: &C,
+    ctx: &Ctx,
+    entity: &str,
+    id: Uuid,
+    before: Value,
+) -> crate::Result<()> {
+    ctx.tenant
+        .delete_many::<E>()
+        .filter(E::id_column().eq(id))
+        .exec(db)
+        .await?;
+    record(
+        db,
+        ctx,
+        Change {
+            entity,
+            entity_id: Some(id),
+            action: "delete",
+            before: Some(before),
+            after: None,
+        },
+    )
+    .await
 }

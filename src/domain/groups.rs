@@ -303,21 +303,12 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Resu
             g.code
         )));
     }
-    ctx.tenant
-        .delete_many::<user_groups::Entity>()
-        .filter(user_groups::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    audit::delete::<user_groups::Entity, _>(
         &txn,
         ctx,
-        Change {
-            entity: "user_group",
-            entity_id: Some(id),
-            action: "delete",
-            before: Some(json!({"code": g.code, "name": g.name})),
-            after: None,
-        },
+        "user_group",
+        id,
+        json!({"code": g.code, "name": g.name}),
     )
     .await?;
     txn.commit().await?;

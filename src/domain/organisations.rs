@@ -360,21 +360,12 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Resu
         )));
     }
     let txn = db.begin().await?;
-    ctx.tenant
-        .delete_many::<organisations::Entity>()
-        .filter(organisations::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    audit::delete::<organisations::Entity, _>(
         &txn,
         ctx,
-        Change {
-            entity: "organisation",
-            entity_id: Some(id),
-            action: "delete",
-            before: Some(json!({ "code": o.code, "name": o.name, "active": o.active })),
-            after: None,
-        },
+        "organisation",
+        id,
+        json!({ "code": o.code, "name": o.name, "active": o.active }),
     )
     .await?;
     txn.commit().await?;
@@ -671,24 +662,15 @@ pub async fn delete_department(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> 
         )));
     }
     let txn = db.begin().await?;
-    ctx.tenant
-        .delete_many::<departments::Entity>()
-        .filter(departments::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    audit::delete::<departments::Entity, _>(
         &txn,
         ctx,
-        Change {
-            entity: "department",
-            entity_id: Some(id),
-            action: "delete",
-            before: Some(json!({
-                "organisation_id": d.organisation_id, "code": d.code, "name": d.name,
-                "parent_id": d.parent_id,
-            })),
-            after: None,
-        },
+        "department",
+        id,
+        json!({
+            "organisation_id": d.organisation_id, "code": d.code, "name": d.name,
+            "parent_id": d.parent_id,
+        }),
     )
     .await?;
     txn.commit().await?;

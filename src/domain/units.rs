@@ -441,24 +441,15 @@ pub async fn delete(
         )));
     }
     let txn = db.begin().await?;
-    ctx.tenant
-        .delete_many::<organisation_units::Entity>()
-        .filter(organisation_units::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    audit::record(
+    audit::delete::<organisation_units::Entity, _>(
         &txn,
         ctx,
-        Change {
-            entity: "organisation_unit",
-            entity_id: Some(id),
-            action: "delete",
-            before: Some(json!({
-                "code": unit.code, "name": unit.name, "parent_id": unit.parent_id,
-                "is_sub_tenant": unit.is_sub_tenant,
-            })),
-            after: None,
-        },
+        "organisation_unit",
+        id,
+        json!({
+            "code": unit.code, "name": unit.name, "parent_id": unit.parent_id,
+            "is_sub_tenant": unit.is_sub_tenant,
+        }),
     )
     .await?;
     txn.commit().await?;

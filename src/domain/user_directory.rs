@@ -226,23 +226,7 @@ pub async fn delete(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("user".into()))?;
-    ctx.tenant
-        .delete_many::<users::Entity>()
-        .filter(users::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        ctx,
-        Change {
-            entity: "user",
-            entity_id: Some(id),
-            action: "delete",
-            before: Some(json!({"login": user.login})),
-            after: None,
-        },
-    )
-    .await?;
+    audit::delete::<users::Entity, _>(&txn, ctx, "user", id, json!({"login": user.login})).await?;
     txn.commit().await?;
     Ok(())
 }
