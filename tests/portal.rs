@@ -7,5 +7,6 @@ mod kit;
 
 mod approval;
 mod invitation;
+mod looks;
 mod mails;
 mod registration;

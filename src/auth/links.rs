@@ -286,7 +286,8 @@ async fn send_link_mail(
     )
     .await?;
     let language = r.language.clone().unwrap_or(t.default_language.clone());
-    let rendered = crate::mail::render(
+    let rendered = crate::mail::render_for(
+        &t,
         template,
         &language,
         json!({

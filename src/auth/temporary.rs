@@ -41,7 +41,8 @@ pub async fn send_job(state: &AppState, job: &jobs::Model) -> crate::Result<()> 
         .language
         .clone()
         .unwrap_or(t.default_language.clone());
-    let rendered = crate::mail::render(
+    let rendered = crate::mail::render_for(
+        &t,
         "temporary_password",
         &language,
         json!({

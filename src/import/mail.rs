@@ -51,7 +51,8 @@ pub async fn send_report_job(state: &AppState, job: &jobs::Model) -> crate::Resu
         .language
         .clone()
         .unwrap_or(t.default_language.clone());
-    let rendered = crate::mail::render(
+    let rendered = crate::mail::render_for(
+        &t,
         "import_report",
         &language,
         json!({

@@ -13,7 +13,9 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-pub use templates::{Rendered, render};
+pub use templates::{
+    Rendered, check_override, names as template_names, render, render_for, render_with,
+};
 
 use crate::config::{Settings, SmtpSecurity};
 

@@ -1,11 +1,15 @@
 //! Mail templates, embedded in the binary: `templates/mail/<lang>/<name>.txt`, whose first line
 //! is `Subject: …`, then a blank line, then the body (minijinja syntax). A missing language
-//! falls back to English.
+//! falls back to English. A tenant's descriptor may replace any of them (`mail.templates`, J2);
+//! [`render_with`] says which template wins.
 
 use std::sync::LazyLock;
 
-use minijinja::Environment;
+use minijinja::{Environment, ErrorKind};
 use serde::Serialize;
+
+use crate::store::entity::tenants;
+use crate::tenancy::descriptor::MailTemplates;
 
 /// Every template, as (path under templates/mail, source). Add new mails here.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -151,15 +155,62 @@ pub struct Rendered {
     pub text: String,
 }
 
-/// Renders mail `name` in `language` (falling back to English) with `context`.
+/// The names of Roster's mails (`set_password`, `registration_confirm`, …), sorted.
+pub fn names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = TEMPLATES
+        .iter()
+        .filter_map(|(path, _)| path.split_once('/'))
+        .map(|(_, file)| file.trim_end_matches(".txt"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Renders Roster's own mail `name` in `language` (falling back to English) with `context`.
 pub fn render(name: &str, language: &str, context: impl Serialize) -> anyhow::Result<Rendered> {
-    let wanted = format!("{language}/{name}.txt");
-    let fallback = format!("en/{name}.txt");
-    let template = ENV
-        .get_template(&wanted)
-        .or_else(|_| ENV.get_template(&fallback))
-        .map_err(|_| anyhow::anyhow!("no mail template `{name}`"))?;
-    let output = template.render(context)?;
+    render_with(&MailTemplates::new(), name, language, context)
+}
+
+/// J2: renders mail `name` for `tenant`, whose descriptor may carry its own templates
+/// (`mail.templates`); see [`render_with`] for which template wins.
+pub fn render_for(
+    tenant: &tenants::Model,
+    name: &str,
+    language: &str,
+    context: impl Serialize,
+) -> anyhow::Result<Rendered> {
+    let overrides: MailTemplates = match tenant.settings.pointer("/mail/templates") {
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| anyhow::anyhow!("tenant mail templates: {e}"))?,
+        None => MailTemplates::new(),
+    };
+    render_with(&overrides, name, language, context)
+}
+
+/// J2: renders mail `name` in `language` with `context`. The first template that exists wins:
+/// the tenant's own in `language`, Roster's in `language`, the tenant's own in English,
+/// Roster's in English. A tenant's wording thus beats Roster's in the same language, and a
+/// language nobody wrote the mail in gets English — the tenant's English if it has one.
+pub fn render_with(
+    overrides: &MailTemplates,
+    name: &str,
+    language: &str,
+    context: impl Serialize,
+) -> anyhow::Result<Rendered> {
+    let own = |lang: &str| overrides.get(lang).and_then(|m| m.get(name));
+    let embedded = |lang: &str| ENV.get_template(&format!("{lang}/{name}.txt")).ok();
+    let output = if let Some(source) = own(language) {
+        ENV.render_str(source, context)?
+    } else if let Some(template) = embedded(language) {
+        template.render(context)?
+    } else if let Some(source) = own("en") {
+        ENV.render_str(source, context)?
+    } else if let Some(template) = embedded("en") {
+        template.render(context)?
+    } else {
+        anyhow::bail!("no mail template `{name}`");
+    };
     let (first, body) = output.split_once('\n').unwrap_or((output.as_str(), ""));
     let subject = first
         .strip_prefix("Subject:")
@@ -170,6 +221,38 @@ pub fn render(name: &str, language: &str, context: impl Serialize) -> anyhow::Re
         subject,
         text: body.trim_start_matches('\n').to_owned(),
     })
+}
+
+/// J2: why a tenant's template `source` for a mail cannot be used, if it cannot: its first line
+/// is not `Subject: …`, it does not compile, or it calls a filter, test or function that does
+/// not exist. The error names the line within the template when minijinja knows it.
+pub fn check_override(source: &str) -> Result<(), String> {
+    if !source.starts_with("Subject:") {
+        return Err("the first line must be `Subject: …`".into());
+    }
+    let explain = |e: &minijinja::Error| {
+        let what = match e.detail() {
+            Some(detail) => format!("{}: {detail}", e.kind()),
+            None => e.kind().to_string(),
+        };
+        match e.line() {
+            Some(line) => format!("{what} (template line {line})"),
+            None => what,
+        }
+    };
+    let template = ENV.template_from_str(source).map_err(|e| explain(&e))?;
+    // Values are unknown here, so only mistakes that no value can fix count.
+    match template.render(minijinja::context! {}) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::UnknownFilter | ErrorKind::UnknownTest | ErrorKind::UnknownFunction
+            ) =>
+        {
+            Err(explain(&e))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +267,54 @@ mod tests {
             let r = render(mail, lang, serde_json::json!({})).expect(name);
             assert!(!r.subject.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn j2_tenant_template_wins_in_its_language_then_english() {
+        let mut own = MailTemplates::new();
+        own.entry("en".into()).or_default().insert(
+            "set_password".into(),
+            "Subject: Own English {{ link }}\n\nBody".into(),
+        );
+        own.entry("nl".into())
+            .or_default()
+            .insert("set_password".into(), "Subject: Eigen\n\nTekst".into());
+        let ctx = serde_json::json!({"link": "L"});
+        let r = render_with(&own, "set_password", "nl", &ctx).expect("nl");
+        assert_eq!((r.subject.as_str(), r.text.as_str()), ("Eigen", "Tekst"));
+        // German: nobody at the tenant wrote it, Roster did.
+        let de = render_with(&own, "set_password", "de", &ctx).expect("de");
+        assert_eq!(de, render("set_password", "de", &ctx).expect("de"));
+        // A language nobody wrote the mail in: the tenant's English.
+        let fr = render_with(&own, "set_password", "fr", &ctx).expect("fr");
+        assert_eq!(fr.subject, "Own English L");
+        // Mails the tenant did not write are Roster's.
+        let other = render_with(&own, "password_reset", "nl", &ctx).expect("reset");
+        assert_eq!(other, render("password_reset", "nl", &ctx).expect("reset"));
+    }
+
+    #[test]
+    fn j2_check_override_names_what_is_wrong() {
+        assert_eq!(
+            check_override("Subject: Hi {{ first_name }}\n\nBody"),
+            Ok(())
+        );
+        assert_eq!(
+            check_override("Hi\n\nBody"),
+            Err("the first line must be `Subject: …`".into())
+        );
+        let e = check_override("Subject: x\n\n{% if link %}open").expect_err("unclosed");
+        assert!(e.starts_with("syntax error: "), "{e}");
+        assert!(e.ends_with("(template line 3)"), "{e}");
+        let e = check_override("Subject: x\n\n{{ link | shout }}").expect_err("filter");
+        assert!(e.contains("unknown filter"), "{e}");
+        assert!(e.ends_with("(template line 3)"), "{e}");
+        // Values unknown at load time are no problem.
+        assert_eq!(
+            check_override("Subject: {{ a.b.c }}\n\n{{ n + 1 }}"),
+            Ok(())
+        );
+        assert_eq!(names().len(), TEMPLATES.len() / 3);
     }
 
     #[test]

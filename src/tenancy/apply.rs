@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::descriptor::{
-    Features, Login, MailSettings, PasswordPolicy, Registration, TenantDescriptor,
+    Branding, Features, Login, MailSettings, PasswordPolicy, Registration, TenantDescriptor,
 };
 use crate::store::entity::{
     catalogs, departments, enrollment_profiles, executions, import_configurations,
@@ -94,6 +94,9 @@ pub struct TenantSettings {
     pub features: Features,
     /// R1.
     pub login: Login,
+    /// R1: colours of the sign-in and portal pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<Branding>,
     /// R2–R6.
     pub registration: Registration,
     /// R7.
@@ -108,6 +111,7 @@ impl TenantSettings {
             user_quota: d.user_quota,
             features: d.features.clone(),
             login: d.login.clone(),
+            branding: d.branding,
             registration: d.registration.clone(),
             password_policy: d.password_policy.clone(),
             mail: d.mail.clone(),
@@ -370,6 +374,8 @@ async fn sync_tenant(
                 changed.push(key.clone());
             }
         }
+        // Optional settings (`branding`) are left out when absent: removing one is a change.
+        changed.extend(old.keys().filter(|k| !new.contains_key(*k)).cloned());
     } else if row.settings != settings {
         changed.push("settings".to_owned());
     }

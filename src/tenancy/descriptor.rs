@@ -6,7 +6,11 @@
 //! [`super::validate`], which reports every problem at once with its position.
 //! `docs/tenants.md` documents each key; keep the two in step.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+pub use super::branding::{Branding, Colour};
 
 /// One tenant: a customer of the platform, with everything that configures its behaviour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +45,9 @@ pub struct TenantDescriptor {
     /// Portal login page (R1).
     #[serde(default)]
     pub login: Login,
+    /// Colours of the sign-in and portal pages (R1); absent means Roster's own look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<Branding>,
     /// Self-registration of externals (R2–R6).
     #[serde(default)]
     pub registration: Registration,
@@ -597,7 +604,10 @@ pub struct ColumnMapping {
     pub required: bool,
 }
 
-/// Sender of the tenant's mails.
+/// J2: a tenant's own mail templates, by language and then by mail name (`registration_confirm`).
+pub type MailTemplates = BTreeMap<String, BTreeMap<String, String>>;
+
+/// Sender and wording of the tenant's mails.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
@@ -610,4 +620,8 @@ pub struct MailSettings {
     /// Reply-to address.
     #[serde(default)]
     pub reply_to: Option<String>,
+    /// J2: templates that replace Roster's own for this tenant (`Subject:` line, blank line,
+    /// body; minijinja), checked when the descriptor is loaded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub templates: MailTemplates,
 }

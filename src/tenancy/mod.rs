@@ -2,6 +2,7 @@
 //! database. Server settings live in [`crate::config`]; everything here is per tenant.
 
 pub mod apply;
+pub mod branding;
 pub mod descriptor;
 pub mod positions;
 pub mod validate;

@@ -3,6 +3,8 @@
 //! Every problem is collected (an operator fixes a file in one go, not one error per run).
 //! A check names the path of the offending value; [`PositionIndex`] turns it into line:col.
 
+mod looks;
+
 use std::collections::{HashMap, HashSet};
 
 use super::descriptor::{ChoiceFieldRule, ImportFormat, RoleKind, RoleScope, TenantDescriptor};
@@ -104,6 +106,8 @@ pub fn validate(
     check_registration(&mut c, d, &catalogs, &organisations, &units, &roles);
     check_imports(&mut c, d, &catalogs);
     check_activities(&mut c, d, &catalogs);
+    looks::check_branding(&mut c, d);
+    looks::check_mail_templates(&mut c, d);
     c.problems
         .sort_by_key(|p| (p.position.line, p.position.column));
     c.problems

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod backoffice;
+pub mod error_pages;
 pub mod guard;
 mod health;
 pub mod i18n;
@@ -42,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .merge(backoffice::router(&state))
         .merge(portal::router(&state))
         .fallback(|| async { Error::NotFound("resource".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error_pages::localise,
+        ))
         .with_state(state.clone());
     sessions::apply(routes, &state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

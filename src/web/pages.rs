@@ -11,7 +11,10 @@ use minijinja::Environment;
 use serde::Serialize;
 use serde_json::json;
 
+use super::error_pages::ErrorPage;
 use crate::error::Error;
+use crate::store::entity::tenants;
+use crate::tenancy::branding::Branding;
 
 /// Every page template, as (name, source). Add new pages here.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -149,6 +152,20 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+/// R1: the `tenant` of a tenant's pages — name, slug and colours (`brand`), which
+/// `layout.html` turns into CSS custom properties. Colours are [`Colour`]s, so only `#rrggbb`
+/// reaches the style sheet.
+///
+/// [`Colour`]: crate::tenancy::branding::Colour
+pub fn tenant_view(tenant: &tenants::Model) -> serde_json::Value {
+    let brand: Branding = tenant
+        .settings
+        .get("branding")
+        .and_then(|b| serde_json::from_value(b.clone()).ok())
+        .unwrap_or_default();
+    json!({ "name": tenant.name, "slug": tenant.slug, "brand": brand })
+}
+
 /// R1, R7: renders page template `name` with `ctx` (HTML-escaped: `.html` templates
 /// auto-escape).
 pub fn render(name: &str, ctx: impl Serialize) -> Result<Html<String>, Error> {
@@ -216,7 +233,8 @@ impl IntoResponse for Page {
 }
 
 /// An [`Error`] shown as a page rather than problem+json; internal errors are logged once and
-/// shown without detail.
+/// shown without detail. Under `/t/{tenant}/` the page speaks the tenant's language
+/// ([`super::error_pages`]).
 #[derive(Debug)]
 pub struct PageError(pub Error);
 
@@ -244,14 +262,8 @@ impl IntoResponse for PageError {
             Error::Forbidden(m) => ("forbidden", Some(m.clone())),
             other => ("bad_request", Some(other.to_string())),
         };
-        match Page::new(
-            status,
-            "error.html",
-            json!({ "status": status.as_u16(), "kind": kind, "detail": detail }),
-        ) {
-            Ok(page) => page.into_response(),
-            Err(_) => (status, status.canonical_reason().unwrap_or("Error")).into_response(),
-        }
+        // English here; under /t/{tenant}/ `error_pages::localise` renders it for the tenant.
+        super::error_pages::render(status, ErrorPage { kind, detail }, "en", None)
     }
 }
 

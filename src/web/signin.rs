@@ -16,6 +16,8 @@ pub(crate) mod api;
 mod forms;
 mod password;
 
+pub(crate) use password::account_lang;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 

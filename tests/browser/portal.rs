@@ -319,7 +319,8 @@ async fn r5_archipel_invitation_registration_confirmation_and_back_enrolled() {
     // The confirmation mail through SMTP; its link in the browser.
     work(&app).await;
     let mail = sink
-        .mail("jan@archipel.academy", "Bevestig uw e-mailadres")
+        // Archipel's own wording of the mail (descriptor `mail.templates`, J2).
+        .mail("jan@archipel.academy", "Bevestig je account bij Archipel")
         .await;
     let link = link_in(&mail, "register/confirm");
     b.goto(&link).await;

@@ -36,7 +36,7 @@ pub async fn send(
     template: &str,
     context: Value,
 ) -> crate::Result<()> {
-    let rendered = crate::mail::render(template, language, context)?;
+    let rendered = crate::mail::render_for(tenant, template, language, context)?;
     state
         .mailer
         .send(crate::mail::Mail {

@@ -41,10 +41,7 @@ impl Frame {
         let own = own_language(state, access).await?;
         let lang = i18n::choose(own.as_deref(), &tenant.default_language);
         let mut ctx = Map::new();
-        ctx.insert(
-            "tenant".into(),
-            json!({"slug": tenant.slug, "name": tenant.name}),
-        );
+        ctx.insert("tenant".into(), crate::web::pages::tenant_view(&tenant));
         ctx.insert("lang".into(), json!(lang));
         ctx.insert("login".into(), json!(access.principal.login));
         ctx.insert("menu".into(), json!(super::menu(&access.rights)));

@@ -69,10 +69,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 fn base(tenant: &tenants::Model, own_language: Option<&str>) -> Map<String, Value> {
     let lang = crate::web::i18n::choose(own_language, &tenant.default_language);
     let mut ctx = Map::new();
-    ctx.insert(
-        "tenant".into(),
-        json!({ "slug": tenant.slug, "name": tenant.name }),
-    );
+    ctx.insert("tenant".into(), crate::web::pages::tenant_view(tenant));
     ctx.insert("lang".into(), json!(lang));
     ctx.insert("tx".into(), json!(texts::texts(lang)));
     ctx

@@ -81,7 +81,7 @@ fn render(
         json!({
             // The visitor is not known yet: the tenant's default language.
             "lang": i18n::choose(None, &tenant.default_language),
-            "tenant": { "name": tenant.name, "slug": tenant.slug },
+            "tenant": crate::web::pages::tenant_view(tenant),
             "kind": match kind { PrincipalKind::Backoffice => "backoffice", PrincipalKind::User => "user" },
             "action": login_url(&tenant.slug, kind),
             "next": view.next,

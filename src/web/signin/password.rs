@@ -32,7 +32,7 @@ use crate::web::pages::{Page, PageError};
 fn base(tenant: &tenants::Model, lang: &str) -> Value {
     json!({
         "lang": lang,
-        "tenant": { "name": tenant.name, "slug": tenant.slug },
+        "tenant": crate::web::pages::tenant_view(tenant),
         "policy": recovery::policy_of(tenant),
     })
 }
@@ -44,7 +44,7 @@ fn tenant_lang(tenant: &tenants::Model) -> &'static str {
 
 /// The language of a page for a signed-in account: its own language if set, else the
 /// tenant's default language (as the back-office frame chooses it).
-async fn account_lang(
+pub(crate) async fn account_lang(
     state: &AppState,
     tenant: &tenants::Model,
     principal: &Principal,
