@@ -4,6 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: imports and exports allocate many small,
+/// short-lived values on several threads (tokio's and one per SQLite connection), where
+/// glibc's per-thread arenas held twice the memory and spent a fifth of the time in
+/// malloc/free (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = roster::cli::Cli::parse();
     roster::cli::run(cli)

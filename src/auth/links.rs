@@ -7,8 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, EntityTrait, QueryFilter,
 };
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -215,11 +217,8 @@ struct Recipient {
     holder: Holder,
 }
 
-async fn recipient(
-    state: &AppState,
-    tenant: TenantId,
-    payload: &Value,
-) -> crate::Result<Recipient> {
+/// Whose link a job's payload names: `user_id` or `account_id`.
+fn holder_of(payload: &Value) -> crate::Result<Holder> {
     let id = |key: &str| {
         payload
             .get(key)
@@ -227,33 +226,55 @@ async fn recipient(
             .and_then(|s| s.parse::<Uuid>().ok())
     };
     if let Some(uid) = id("user_id") {
-        let u = tenant
-            .find_by_id::<users::Entity>(uid)
-            .one(&state.db)
-            .await?
-            .ok_or_else(|| Error::NotFound("user".into()))?;
-        return Ok(Recipient {
-            email: u.email,
-            first_name: u.first_name,
-            login: u.login,
-            language: u.language,
-            holder: Holder::User(uid),
-        });
+        return Ok(Holder::User(uid));
     }
-    let aid =
-        id("account_id").ok_or_else(|| Error::BadRequest("job payload names no holder".into()))?;
-    let a = tenant
-        .find_by_id::<backoffice_accounts::Entity>(aid)
+    id("account_id")
+        .map(Holder::Backoffice)
+        .ok_or_else(|| Error::BadRequest("job payload names no holder".into()))
+}
+
+async fn recipient(state: &AppState, tenant: TenantId, holder: Holder) -> crate::Result<Recipient> {
+    match holder {
+        Holder::User(uid) => {
+            let u = tenant
+                .find_by_id::<users::Entity>(uid)
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| Error::NotFound("user".into()))?;
+            Ok(Recipient {
+                email: u.email,
+                first_name: u.first_name,
+                login: u.login,
+                language: u.language,
+                holder,
+            })
+        }
+        Holder::Backoffice(aid) => {
+            let a = tenant
+                .find_by_id::<backoffice_accounts::Entity>(aid)
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| Error::NotFound("back-office account".into()))?;
+            Ok(Recipient {
+                email: a.email,
+                first_name: a.first_name,
+                login: a.login,
+                language: a.language,
+                holder,
+            })
+        }
+    }
+}
+
+/// The tenant a link-mail job works for.
+async fn job_tenant(state: &AppState, job: &jobs::Model) -> crate::Result<tenants::Model> {
+    let tenant = job
+        .tenant_id
+        .ok_or_else(|| Error::BadRequest("link mail without tenant".into()))?;
+    tenants::Entity::find_by_id(tenant)
         .one(&state.db)
         .await?
-        .ok_or_else(|| Error::NotFound("back-office account".into()))?;
-    Ok(Recipient {
-        email: a.email,
-        first_name: a.first_name,
-        login: a.login,
-        language: a.language,
-        holder: Holder::Backoffice(aid),
-    })
+        .ok_or_else(|| Error::NotFound("tenant".into()))
 }
 
 async fn send_link_mail(
@@ -262,15 +283,21 @@ async fn send_link_mail(
     purpose: Purpose,
     template: &str,
 ) -> crate::Result<()> {
-    let tenant = TenantId(
-        job.tenant_id
-            .ok_or_else(|| Error::BadRequest("link mail without tenant".into()))?,
-    );
-    let t = tenants::Entity::find_by_id(tenant.0)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| Error::NotFound("tenant".into()))?;
-    let r = recipient(state, tenant, &job.payload).await?;
+    let t = job_tenant(state, job).await?;
+    let holder = holder_of(&job.payload)?;
+    mail_link(state, &t, holder, purpose, template).await
+}
+
+/// Issues a link for `holder` and mails it; a holder without an e-mail address gets nothing.
+async fn mail_link(
+    state: &AppState,
+    t: &tenants::Model,
+    holder: Holder,
+    purpose: Purpose,
+    template: &str,
+) -> crate::Result<()> {
+    let tenant = TenantId(t.id);
+    let r = recipient(state, tenant, holder).await?;
     let Some(email) = r.email.clone() else {
         // U3: nothing to send without an address; the administrator was told so when asking.
         tracing::info!("no e-mail address; link mail skipped");
@@ -287,7 +314,7 @@ async fn send_link_mail(
     .await?;
     let language = r.language.clone().unwrap_or(t.default_language.clone());
     let rendered = crate::mail::render_for(
-        &t,
+        t,
         template,
         &language,
         json!({
@@ -314,6 +341,72 @@ async fn send_link_mail(
 /// Job `mail.set_password`: mails a new account its set-password link (U3).
 pub async fn send_set_password_job(state: &AppState, job: &jobs::Model) -> crate::Result<()> {
     send_link_mail(state, job, Purpose::SetPassword, "set_password").await
+}
+
+/// Payload of a `mail.set_password_batch` job.
+#[derive(Debug, Deserialize)]
+struct Batch {
+    user_ids: Vec<Uuid>,
+    /// Index of the first user not yet mailed.
+    #[serde(default)]
+    next: usize,
+}
+
+/// Job `mail.set_password_batch` (U3, queued by an import): mails each user its set-password
+/// link, in order, from `next` on. After each user the job's `next` is advanced (and its lease
+/// renewed) by one small UPDATE, so a worker that crashes and runs the job again re-sends at
+/// most the mail that was in flight. A user whose mail fails gets a `mail.set_password` job of
+/// its own (with that job's retries), and the batch goes on; the job succeeds at the end.
+pub async fn send_set_password_batch_job(state: &AppState, job: &jobs::Model) -> crate::Result<()> {
+    let t = job_tenant(state, job).await?;
+    let tenant = TenantId(t.id);
+    let batch: Batch = serde_json::from_value(job.payload.clone()).map_err(|e| {
+        Error::BadRequest(format!(
+            "job payload of `{}` is not a set-password batch: {e}",
+            job.kind
+        ))
+    })?;
+    for (i, &uid) in batch.user_ids.iter().enumerate().skip(batch.next) {
+        let holder = Holder::User(uid);
+        if let Err(e) = mail_link(state, &t, holder, Purpose::SetPassword, "set_password").await {
+            tracing::warn!(user.id = %uid, error = %e, "set-password mail failed; queued on its own");
+            crate::jobs::enqueue(
+                &state.db,
+                crate::jobs::NewJob {
+                    dedup_key: Some(format!("set_password:{uid}")),
+                    ..crate::jobs::NewJob::now(
+                        tenant,
+                        crate::domain::users::SET_PASSWORD_JOB,
+                        json!({ "user_id": uid }),
+                    )
+                },
+            )
+            .await?;
+        }
+        advance(&state.db, job, i + 1).await?;
+    }
+    Ok(())
+}
+
+/// Records that a batch job's users before `next` are done, and renews its lease.
+async fn advance(db: &DatabaseConnection, job: &jobs::Model, next: usize) -> crate::Result<()> {
+    let next = i64::try_from(next).map_err(|e| anyhow::anyhow!(e))?;
+    let payload = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            Expr::cust_with_values("jsonb_set(payload, '{next}', to_jsonb($1::bigint))", [next])
+        }
+        _ => Expr::cust_with_values("json_set(payload, '$.next', ?)", [next]),
+    };
+    let now = Utc::now();
+    let lease = Duration::from_std(crate::jobs::worker::LEASE).unwrap_or(Duration::minutes(5));
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Payload, payload)
+        .col_expr(jobs::Column::LockedUntil, Expr::value(now + lease))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
+        .filter(jobs::Column::Id.eq(job.id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Job `mail.password_reset`: mails a password-reset link (R7).

@@ -27,6 +27,9 @@ pub struct ImportBenchArgs {
     /// Rows per batch (one transaction each).
     #[arg(long, default_value_t = crate::import::BATCH)]
     pub batch: usize,
+    /// Keep the temporary SQLite database (its path is printed) to inspect it afterwards.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 const TENANT: &str = "slug: bench-import
@@ -132,12 +135,17 @@ pub async fn run(args: ImportBenchArgs, url: Option<String>) -> anyhow::Result<(
         ),
     };
     let result = bench(&args, &url, &dir).await;
+    let pg = cleanup.is_some();
     if let Some((admin, name)) = cleanup {
         let conn = crate::store::connect(&admin).await?;
         conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .await?;
     }
-    std::fs::remove_dir_all(&dir).ok();
+    if args.keep && !pg {
+        println!("kept: {}", dir.display());
+    } else {
+        std::fs::remove_dir_all(&dir).ok();
+    }
     result
 }
 

@@ -318,34 +318,57 @@ pub async fn taken_with_prefixes<C: ConnectionTrait>(
 }
 
 /// U3: queues a set-password mail for each new user, in the caller's transaction (the one
-/// that inserts the users). Deduplicated per user, so a retried import queues nothing twice.
-/// Batched: an import may create many thousands of users at once.
+/// that inserts the users). One user gets a [`SET_PASSWORD_JOB`] of its own, deduplicated per
+/// user. Several users (an import batch) get one [`SET_PASSWORD_BATCH_JOB`] per
+/// [`SET_PASSWORD_BATCH_SIZE`] users instead of a job row each: an import may create many
+/// thousands of users at once, and a row per user was a tenth of its write time. A batch job is
+/// deduplicated by its first user and size, so the same call retried queues nothing twice.
 pub async fn queue_set_password_mails<C: ConnectionTrait>(
     db: &C,
     tenant: TenantId,
     user_ids: &[Uuid],
 ) -> crate::Result<()> {
     let now = Utc::now();
+    let row = |kind: &str, payload: serde_json::Value, dedup_key: String| jobs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(Some(tenant.0)),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload),
+        state: Set("queued".into()),
+        priority: Set(0),
+        attempts: Set(0),
+        max_attempts: Set(5),
+        run_at: Set(now),
+        locked_by: Set(None),
+        locked_until: Set(None),
+        last_error: Set(None),
+        dedup_key: Set(Some(dedup_key)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let rows: Vec<jobs::ActiveModel> = match user_ids {
+        [] => return Ok(()),
+        [id] => vec![row(
+            SET_PASSWORD_JOB,
+            json!({ "user_id": id }),
+            format!("set_password:{id}"),
+        )],
+        many => many
+            .chunks(SET_PASSWORD_BATCH_SIZE)
+            .map(|chunk| {
+                row(
+                    SET_PASSWORD_BATCH_JOB,
+                    json!({ "user_ids": chunk, "next": 0 }),
+                    format!("set_password_batch:{}:{}", chunk[0], chunk.len()),
+                )
+            })
+            .collect(),
+    };
     // 15 columns per row: 3750 bind variables per statement keep prepared statements small.
-    for chunk in user_ids.chunks(250) {
-        let rows = chunk.iter().map(|id| jobs::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(Some(tenant.0)),
-            kind: Set(SET_PASSWORD_JOB.to_owned()),
-            payload: Set(json!({ "user_id": id })),
-            state: Set("queued".into()),
-            priority: Set(0),
-            attempts: Set(0),
-            max_attempts: Set(5),
-            run_at: Set(now),
-            locked_by: Set(None),
-            locked_until: Set(None),
-            last_error: Set(None),
-            dedup_key: Set(Some(format!("set_password:{id}"))),
-            created_at: Set(now),
-            updated_at: Set(now),
-        });
-        jobs::Entity::insert_many(rows)
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(250).collect();
+        jobs::Entity::insert_many(chunk)
             .on_conflict(
                 OnConflict::columns([jobs::Column::Kind, jobs::Column::DedupKey])
                     .do_nothing()
@@ -359,6 +382,13 @@ pub async fn queue_set_password_mails<C: ConnectionTrait>(
 
 /// The job kind that mails a set-password link (handled in `auth::links`).
 pub const SET_PASSWORD_JOB: &str = "mail.set_password";
+
+/// The job kind that mails set-password links to up to [`SET_PASSWORD_BATCH_SIZE`] new users
+/// in order (payload `{"user_ids": [...], "next": 0}`; handled in `auth::links`).
+pub const SET_PASSWORD_BATCH_JOB: &str = "mail.set_password_batch";
+
+/// Most users one [`SET_PASSWORD_BATCH_JOB`] mails.
+pub const SET_PASSWORD_BATCH_SIZE: usize = 1000;
 
 #[cfg(test)]
 mod tests {

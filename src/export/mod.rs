@@ -123,7 +123,15 @@ impl Exporter {
                 (s.user.id, s)
             })
             .collect();
-        fetch::attach(db, self.ctx.tenant, &mut stored, Needs::standard(), &[]).await?;
+        fetch::attach(
+            db,
+            self.ctx.tenant,
+            &mut stored,
+            Needs::standard(),
+            &[],
+            true,
+        )
+        .await?;
         for id in order {
             let Some(s) = stored.get(&id) else { continue };
             let cells: Vec<String> = STANDARD

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use super::fields::ImportField as F;
@@ -89,27 +89,35 @@ pub async fn stored<C: ConnectionTrait>(
             out.insert(s.user.id, s);
         }
     }
-    attach(db, tenant, &mut out, needs, property_names).await?;
+    let dense = false;
+    attach(db, tenant, &mut out, needs, property_names, dense).await?;
     Ok(out)
 }
 
-/// Loads the relations in `needs` for users already in `out`.
+/// Loads the relations in `needs` for users already in `out`; `dense` when they are
+/// consecutive users in id order (a page of the export), not ids from all over the tenant.
 pub async fn attach<C: ConnectionTrait>(
     db: &C,
     tenant: TenantId,
     out: &mut HashMap<Uuid, Stored>,
     needs: Needs,
     property_names: &[String],
+    dense: bool,
 ) -> crate::Result<()> {
     // Sorted, so that each chunk also gives an id range: the `(tenant_id, user_id)` indexes
     // serve the range, where PostgreSQL plans a long `IN` list alone as a scan of the whole
     // tenant. A page of the export (consecutive ids) then reads only its own rows.
+    // For scattered ids (an import's batch) SQLite answers the `IN` list best, one seek per
+    // id, and would walk the whole range instead when both are given: there the range is
+    // for PostgreSQL only. A dense page reads its range on both.
+    let ranged = dense || db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     let mut ids: Vec<Uuid> = out.keys().copied().collect();
     ids.sort_unstable();
     for chunk in ids.chunks(IN_CHUNK) {
         let (Some(lo), Some(hi)) = (chunk.first().copied(), chunk.last().copied()) else {
             continue;
         };
+        let range = |col: sea_orm::sea_query::SimpleExpr| ranged.then_some(col);
         let chunk = chunk.iter().copied();
         if needs.groups {
             let rows: Vec<(Uuid, Uuid)> = tenant
@@ -118,7 +126,10 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(user_group_members::Column::UserId)
                 .column(user_group_members::Column::UserGroupId)
                 .filter(user_group_members::Column::UserId.is_in(chunk.clone()))
-                .filter(user_group_members::Column::UserId.between(lo, hi))
+                .apply_if(
+                    range(user_group_members::Column::UserId.between(lo, hi)),
+                    QueryFilter::filter,
+                )
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -135,7 +146,10 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(user_enrollment_profiles::Column::UserId)
                 .column(user_enrollment_profiles::Column::EnrollmentProfileId)
                 .filter(user_enrollment_profiles::Column::UserId.is_in(chunk.clone()))
-                .filter(user_enrollment_profiles::Column::UserId.between(lo, hi))
+                .apply_if(
+                    range(user_enrollment_profiles::Column::UserId.between(lo, hi)),
+                    QueryFilter::filter,
+                )
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -152,7 +166,10 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(user_catalogs::Column::UserId)
                 .column(user_catalogs::Column::CatalogId)
                 .filter(user_catalogs::Column::UserId.is_in(chunk.clone()))
-                .filter(user_catalogs::Column::UserId.between(lo, hi))
+                .apply_if(
+                    range(user_catalogs::Column::UserId.between(lo, hi)),
+                    QueryFilter::filter,
+                )
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -169,7 +186,10 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(personal_budgets::Column::UserId)
                 .column(personal_budgets::Column::AmountCents)
                 .filter(personal_budgets::Column::UserId.is_in(chunk.clone()))
-                .filter(personal_budgets::Column::UserId.between(lo, hi))
+                .apply_if(
+                    range(personal_budgets::Column::UserId.between(lo, hi)),
+                    QueryFilter::filter,
+                )
                 .into_tuple()
                 .all(db)
                 .await?;
@@ -187,7 +207,10 @@ pub async fn attach<C: ConnectionTrait>(
                 .column(extended_properties::Column::Name)
                 .column(extended_properties::Column::Value)
                 .filter(extended_properties::Column::UserId.is_in(chunk.clone()))
-                .filter(extended_properties::Column::UserId.between(lo, hi))
+                .apply_if(
+                    range(extended_properties::Column::UserId.between(lo, hi)),
+                    QueryFilter::filter,
+                )
                 .filter(extended_properties::Column::Name.is_in(property_names.iter().cloned()))
                 .into_tuple()
                 .all(db)
@@ -202,7 +225,10 @@ pub async fn attach<C: ConnectionTrait>(
             let rows = tenant
                 .find::<employments::Entity>()
                 .filter(employments::Column::UserId.is_in(chunk.clone()))
-                .filter(employments::Column::UserId.between(lo, hi))
+                .apply_if(
+                    range(employments::Column::UserId.between(lo, hi)),
+                    QueryFilter::filter,
+                )
                 .filter(employments::Column::Active.eq(true))
                 .all(db)
                 .await?;

@@ -6,7 +6,12 @@ use crate::store::entity::jobs;
 /// Runs one claimed job.
 pub async fn run(state: &AppState, job: &jobs::Model) -> crate::Result<()> {
     match job.kind.as_str() {
-        "mail.set_password" => crate::auth::links::send_set_password_job(state, job).await,
+        crate::domain::users::SET_PASSWORD_JOB => {
+            crate::auth::links::send_set_password_job(state, job).await
+        }
+        crate::domain::users::SET_PASSWORD_BATCH_JOB => {
+            crate::auth::links::send_set_password_batch_job(state, job).await
+        }
         "mail.password_reset" => crate::auth::links::send_reset_job(state, job).await,
         "mail.temporary_password" => crate::auth::temporary::send_job(state, job).await,
         crate::domain::registration::job::CONFIRM => {

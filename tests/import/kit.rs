@@ -9,6 +9,7 @@ use roster::app::AppState;
 use roster::authz::scope::Scope;
 use roster::config::{Settings, SettingsArgs};
 use roster::domain::Ctx;
+use roster::domain::users::{SET_PASSWORD_BATCH_JOB, SET_PASSWORD_JOB};
 use roster::import::{Input, Layout, MemoryReport, Options, Outcome, Quiet, RowReport, Summary};
 use roster::mail::{Mail, Mailer};
 use roster::store::TenantId;
@@ -402,6 +403,27 @@ impl Kit {
             .all(&self.t.db)
             .await
             .expect("jobs")
+    }
+
+    /// The users named by queued set-password mails, one entry per mention: a
+    /// `mail.set_password` job names one, a `mail.set_password_batch` job many.
+    pub async fn set_password_mail_users(&self) -> Vec<Uuid> {
+        let id = |v: &serde_json::Value| {
+            v.as_str()
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .unwrap_or_else(|| panic!("not a user id: {v}"))
+        };
+        let mut out: Vec<Uuid> = self
+            .jobs(SET_PASSWORD_JOB)
+            .await
+            .iter()
+            .map(|j| id(&j.payload["user_id"]))
+            .collect();
+        for j in self.jobs(SET_PASSWORD_BATCH_JOB).await {
+            let ids = j.payload["user_ids"].as_array().expect("user_ids");
+            out.extend(ids.iter().map(id));
+        }
+        out
     }
 
     /// Audit events about users.

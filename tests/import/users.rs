@@ -1,8 +1,19 @@
 //! I3–I5, I7, I8, U1–U4: the semantics of the standard user import.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use roster::app::AppState;
+use roster::auth::links::{self, Holder, Purpose};
 use roster::authz::scope::Scope;
+use roster::config::{Settings, SettingsArgs};
+use roster::domain::users::queue_set_password_mails;
 use roster::import::report::MatchedBy;
-use roster::import::{Outcome, RowReport};
+use roster::import::{Options, Outcome, RowReport};
+use roster::mail::{Mail, Mailer};
+use roster::store::entity::{jobs, users};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use uuid::Uuid;
 
 use super::kit::{HEADER, Kit, csv, std_row};
 
@@ -520,8 +531,9 @@ async fn u3_new_users_without_password_get_a_queued_set_password_mail() {
     let stored = bo.password_hash.clone().expect("hashed");
     assert!(stored.starts_with("$argon2id$"));
     let mails = k.jobs("mail.set_password").await;
-    assert_eq!(mails.len(), 1);
+    assert_eq!(mails.len(), 1, "one user: a job of its own");
     assert_eq!(mails[0].payload["user_id"], ann.id.to_string());
+    assert!(k.jobs("mail.set_password_batch").await.is_empty());
     // The same password again is no change; an empty one keeps it.
     let again = csv(
         "ExternalId;FirstName;LastName;Email;Password",
@@ -542,6 +554,288 @@ async fn u3_new_users_without_password_get_a_queued_set_password_mail() {
     assert_eq!(run.line(2).message_text(), "Password: (empty) → (changed)");
     assert_ne!(k.by_ext("E2").await.password_hash, Some(stored));
     assert_eq!(k.jobs("mail.set_password").await.len(), 1, "queued once");
+}
+
+/// A kit whose quota allows big imports.
+async fn roomy() -> Kit {
+    Kit::with(&super::kit::DESCRIPTOR.replace("user_quota: 50", "user_quota: 5000")).await
+}
+
+/// Imports `n` new users without password (`E1`…, mail `u{i}@example.org`) in one batch.
+async fn import_new(k: &Kit, n: usize) {
+    let rows: Vec<String> = (1..=n)
+        .map(|i| format!("E{i};Nn;User{i};u{i}@example.org"))
+        .collect();
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let text = csv("ExternalId;FirstName;LastName;Email", &refs);
+    let options = Options {
+        batch_size: n,
+        ..Options::default()
+    };
+    let run = k.run(text.as_bytes(), None, None, options).await;
+    assert_eq!(run.summary.created, n as u64, "{:#?}", run.rows);
+}
+
+/// The token of the set-password link in a mail.
+fn token_in(mail: &Mail) -> String {
+    let at = mail.text.find("/password/set?token=").expect("a link") + 20;
+    mail.text[at..]
+        .split_whitespace()
+        .next()
+        .expect("token")
+        .to_owned()
+}
+
+/// The user ids of the batch job `job`, and how far it got.
+fn batch_of(job: &jobs::Model) -> (Vec<String>, u64) {
+    let ids = job.payload["user_ids"]
+        .as_array()
+        .expect("user_ids")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_owned())
+        .collect();
+    (ids, job.payload["next"].as_u64().expect("next"))
+}
+
+#[tokio::test]
+async fn u3_an_import_queues_one_set_password_job_per_thousand_users_and_mails_each_once() {
+    let k = roomy().await;
+    import_new(&k, 1500).await;
+    assert!(k.jobs("mail.set_password").await.is_empty());
+    let mut batches = k.jobs("mail.set_password_batch").await;
+    batches.sort_by_key(|j| j.payload["user_ids"].as_array().map_or(0, Vec::len));
+    let sizes: Vec<(usize, u64)> = batches
+        .iter()
+        .map(|j| {
+            let (ids, next) = batch_of(j);
+            (ids.len(), next)
+        })
+        .collect();
+    assert_eq!(sizes, [(500, 0), (1000, 0)], "ceil(1500 / 1000) jobs");
+
+    let (state, mails) = k.app();
+    roster::jobs::worker::drain(&state).await.expect("drain");
+    for job in k.jobs("mail.set_password_batch").await {
+        let (ids, next) = batch_of(&job);
+        assert_eq!((job.state.as_str(), next), ("done", ids.len() as u64));
+    }
+    let mails = mails.lock().expect("mails").clone();
+    assert_eq!(mails.len(), 1500);
+    let by_mail: HashMap<String, Uuid> = k
+        .tenant
+        .find::<users::Entity>()
+        .all(&k.t.db)
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| (u.email.expect("e-mail"), u.id))
+        .collect();
+    let mut mailed = HashSet::new();
+    for mail in &mails {
+        let user = by_mail[&mail.to];
+        assert!(mailed.insert(user), "{} mailed twice", mail.to);
+        let prefix = format!("{}/t/acme/password/set?token=", state.settings.public_url);
+        assert!(mail.text.contains(&prefix), "{}", mail.text);
+        let link = links::peek(&k.t.db, k.tenant, Purpose::SetPassword, &token_in(mail))
+            .await
+            .expect("a valid link");
+        assert_eq!(
+            link.holder,
+            Holder::User(user),
+            "the link is the recipient's"
+        );
+    }
+    // A link works, once.
+    let token = token_in(&mails[0]);
+    links::consume(&k.t.db, k.tenant, Purpose::SetPassword, &token)
+        .await
+        .expect("works");
+    assert!(
+        links::consume(&k.t.db, k.tenant, Purpose::SetPassword, &token)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn u3_a_set_password_batch_run_again_does_not_resend_the_mails_it_sent() {
+    let k = roomy().await;
+    import_new(&k, 40).await;
+    let (state, mails) = k.app();
+    // A worker that dies in the middle of the batch (its task dropped, as a crash would).
+    let worker = tokio::spawn({
+        let state = state.clone();
+        async move { roster::jobs::worker::run_once(&state, "doomed").await }
+    });
+    while mails.lock().expect("mails").len() < 3 && !worker.is_finished() {
+        tokio::task::yield_now().await;
+    }
+    worker.abort();
+    let _ = worker.await;
+    let sent_before: Vec<String> = mails
+        .lock()
+        .expect("mails")
+        .iter()
+        .map(|m| m.to.clone())
+        .collect();
+    let job = k.jobs("mail.set_password_batch").await.remove(0);
+    let (ids, next) = batch_of(&job);
+    assert_eq!(job.state, "running");
+    assert!(next < 40, "stopped mid-batch");
+    let next = next as usize;
+    assert!(
+        sent_before.len() == next || sent_before.len() == next + 1,
+        "progress is recorded after every mail: {} sent, next {next}",
+        sent_before.len()
+    );
+    // Its lease runs out; another worker takes the job over and finishes it.
+    let mut lapsed: jobs::ActiveModel = job.into();
+    lapsed.locked_until = Set(Some(Utc::now() - chrono::Duration::seconds(1)));
+    lapsed.update(&k.t.db).await.expect("lapse");
+    roster::jobs::worker::drain(&state).await.expect("drain");
+
+    let all: Vec<String> = mails
+        .lock()
+        .expect("mails")
+        .iter()
+        .map(|m| m.to.clone())
+        .collect();
+    let expected: HashSet<String> = (1..=40).map(|i| format!("u{i}@example.org")).collect();
+    assert_eq!(
+        all.iter().cloned().collect::<HashSet<_>>(),
+        expected,
+        "everyone mailed"
+    );
+    let again: Vec<&String> = all[sent_before.len()..]
+        .iter()
+        .filter(|to| sent_before.contains(to))
+        .collect();
+    assert!(again.len() <= 1, "only the mail in flight again: {again:?}");
+    let by_id: HashMap<Uuid, String> = k
+        .tenant
+        .find::<users::Entity>()
+        .all(&k.t.db)
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| (u.id, u.email.expect("e-mail")))
+        .collect();
+    for id in &ids[..next] {
+        let to = &by_id[&id.parse::<Uuid>().expect("id")];
+        assert_eq!(
+            all.iter().filter(|m| *m == to).count(),
+            1,
+            "{to} before `next`"
+        );
+    }
+    let job = k.jobs("mail.set_password_batch").await.remove(0);
+    assert_eq!((job.state.as_str(), batch_of(&job).1), ("done", 40));
+
+    // Run once more after it finished (a worker dying before it could mark it done): nothing.
+    let mut rerun: jobs::ActiveModel = job.into();
+    rerun.state = Set("queued".into());
+    rerun.update(&k.t.db).await.expect("requeue");
+    roster::jobs::worker::drain(&state).await.expect("drain");
+    assert_eq!(mails.lock().expect("mails").len(), all.len());
+}
+
+#[tokio::test]
+async fn u3_a_user_whose_set_password_mail_fails_gets_a_job_of_its_own_and_the_batch_goes_on() {
+    let k = roomy().await;
+    import_new(&k, 5).await;
+    let mut broken: users::ActiveModel = k.by_ext("E2").await.into();
+    let broken_id = broken.id.clone().unwrap();
+    // Stored before the address rules, say: the mailer refuses it.
+    broken.email = Set(Some("no address".into()));
+    broken.update(&k.t.db).await.expect("break the address");
+    let mut no_mail: users::ActiveModel = k.by_ext("E4").await.into();
+    no_mail.email = Set(None);
+    no_mail.update(&k.t.db).await.expect("no address");
+
+    // The file mailer (`.eml` files in the outbox), which checks addresses.
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut settings = Settings::resolve(&SettingsArgs::default()).expect("settings");
+    settings.database_url = k.t.url.clone();
+    settings.data_dir = data.path().to_path_buf();
+    let mailer = Mailer::from_settings(&settings).expect("outbox mailer");
+    let outbox = settings.outbox_dir();
+    let state = AppState::with_mailer(settings, k.t.db.clone(), mailer).expect("state");
+    roster::jobs::worker::drain(&state).await.expect("drain");
+
+    let batch = k.jobs("mail.set_password_batch").await.remove(0);
+    assert_eq!((batch.state.as_str(), batch_of(&batch).1), ("done", 5));
+    let mut sent: Vec<String> = std::fs::read_dir(&outbox)
+        .expect("outbox")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("eml"))
+        .map(|eml| {
+            eml.lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .expect("To")
+                .to_owned()
+        })
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        ["u1@example.org", "u3@example.org", "u5@example.org"],
+        "the others are mailed; no address, no mail"
+    );
+    let own = k.jobs("mail.set_password").await;
+    assert_eq!(own.len(), 1, "only the failed mail is queued on its own");
+    assert_eq!(own[0].payload["user_id"], broken_id.to_string());
+    assert_eq!(
+        own[0].dedup_key.as_deref(),
+        Some(format!("set_password:{broken_id}").as_str())
+    );
+    // It is an ordinary job: tried, failed, retried later with backoff.
+    assert_eq!((own[0].state.as_str(), own[0].attempts), ("queued", 1));
+    assert!(own[0].run_at > Utc::now());
+    let error = own[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("invalid recipient address"), "{error}");
+}
+
+#[tokio::test]
+async fn u3_one_user_keeps_its_own_set_password_job_and_no_call_queues_twice() {
+    let k = roomy().await;
+    import_new(&k, 3).await;
+    let ids = [k.by_ext("E1").await.id, k.by_ext("E2").await.id];
+    let [one, _] = ids;
+    let db = &k.t.db;
+    // The import's own batch job, and nothing more when its call is repeated.
+    let all: Vec<Uuid> = k.set_password_mail_users().await;
+    queue_set_password_mails(db, k.tenant, &all)
+        .await
+        .expect("again");
+    assert_eq!(k.jobs("mail.set_password_batch").await.len(), 1);
+    // One user: a `mail.set_password` job with `user_id`, as the API and registrations queue.
+    queue_set_password_mails(db, k.tenant, &[one])
+        .await
+        .expect("one");
+    queue_set_password_mails(db, k.tenant, &[one])
+        .await
+        .expect("one again");
+    let own = k.jobs("mail.set_password").await;
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].payload, serde_json::json!({ "user_id": one }));
+    assert_eq!(own[0].dedup_key, Some(format!("set_password:{one}")));
+    // Two: a batch.
+    queue_set_password_mails(db, k.tenant, &ids)
+        .await
+        .expect("two");
+    queue_set_password_mails(db, k.tenant, &ids)
+        .await
+        .expect("two again");
+    let batches = k.jobs("mail.set_password_batch").await;
+    assert_eq!(batches.len(), 2);
+    assert!(batches.iter().any(
+        |j| j.payload == serde_json::json!({ "user_ids": ids, "next": 0 })
+            && j.dedup_key == Some(format!("set_password_batch:{one}:2"))
+    ));
+    queue_set_password_mails(db, k.tenant, &[])
+        .await
+        .expect("none");
+    assert_eq!(k.jobs("mail.set_password").await.len(), 1);
+    assert_eq!(k.jobs("mail.set_password_batch").await.len(), 2);
 }
 
 #[tokio::test]
