@@ -119,6 +119,36 @@ pub async fn run(
     sink: &mut dyn ReportSink,
     progress: &dyn Progress,
 ) -> crate::Result<Summary> {
+    // SQLite: one connection for the whole run, so its reads and writes share one page cache.
+    let dedicated = crate::store::dedicated(db).await?;
+    let result = run_on(
+        dedicated.as_ref().unwrap_or(db),
+        ctx,
+        input,
+        layout,
+        options,
+        import_id,
+        sink,
+        progress,
+    )
+    .await;
+    if let Some(conn) = dedicated {
+        conn.close().await.ok();
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_on(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    input: &Input,
+    layout: &Layout,
+    options: &Options,
+    import_id: Option<Uuid>,
+    sink: &mut dyn ReportSink,
+    progress: &dyn Progress,
+) -> crate::Result<Summary> {
     let started = Instant::now();
     let mut ctx = ctx.clone();
     ctx.source = ChangeSource::Import;

@@ -42,11 +42,37 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "MEMORY")
             .pragma("analysis_limit", "1000")
+            .pragma("wal_autocheckpoint", "8192")
     });
     let db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
     Ok(db)
+}
+
+/// SQLite: a pool of one connection to the same database file as `db`, for a long run of
+/// statements (an import) that should find its pages in one warm page cache, instead of
+/// alternating between the pool's connections, each with its own cache (and memory). `None`
+/// on PostgreSQL and for in-memory databases (a new connection would open an empty one).
+/// The caller must not need a second connection while it holds this one's transaction or
+/// stream: the pool has only one.
+pub async fn dedicated(db: &DatabaseConnection) -> anyhow::Result<Option<DatabaseConnection>> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return Ok(None);
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    if !options.get_filename().is_file() {
+        return Ok(None);
+    }
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_with((*options).clone())
+        .await?;
+    Ok(Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+        pool,
+    )))
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {
