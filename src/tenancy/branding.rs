@@ -89,6 +89,10 @@ impl<'de> Deserialize<'de> for Colour {
 /// The smallest contrast between `primary_text` and `primary` (WCAG 2 AA, normal text).
 pub const MIN_CONTRAST: f64 = 4.5;
 
+/// The smallest contrast between `primary` and white, the cards links are drawn on (WCAG 2
+/// AA for large text and interface components).
+pub const MIN_LINK_CONTRAST: f64 = 3.0;
+
 /// R1: the tenant's colours; a key left out keeps Roster's own look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,6 +132,11 @@ impl Default for Branding {
 }
 
 impl Branding {
+    /// The contrast of `primary` (links, focus rings) on white cards.
+    pub fn link_contrast(&self) -> f64 {
+        self.primary.contrast(Colour([0xff, 0xff, 0xff]))
+    }
+
     /// The contrast of `primary_text` on `primary`.
     pub fn text_contrast(&self) -> f64 {
         self.primary.contrast(self.primary_text)

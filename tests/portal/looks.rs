@@ -83,7 +83,8 @@ fn r1_branding_text_needs_contrast_on_primary() {
     // Without primary_text the default (white) is checked, at the `branding` key's position.
     let (text, line) = minimal_with("branding:\n  primary: \"#ffcc00\"\n");
     let e = errors(&text);
-    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e.len(), 2, "text on primary, and primary on white: {e:?}");
+    assert!(e[1].contains("on the white cards"), "{e:?}");
     assert!(
         e[0].starts_with(&format!(
             "tenants/acme.yaml:{}:3: text colour `#ffffff` on primary colour `#ffcc00`",
@@ -91,9 +92,19 @@ fn r1_branding_text_needs_contrast_on_primary() {
         )),
         "{e:?}"
     );
-    // Dark text on the same yellow is fine.
-    let (text, _) =
+    // Dark text on the same yellow is readable, but yellow links on the white cards are not.
+    let (text, line) =
         minimal_with("branding:\n  primary: \"#ffcc00\"\n  primary_text: \"#1d2733\"\n");
+    assert_eq!(
+        errors(&text),
+        [format!(
+            "tenants/acme.yaml:{}:12: primary colour `#ffcc00` on the white cards has a contrast of 1.51:1; at least 3:1 is needed so links and focus rings stay visible (WCAG AA)",
+            line + 1
+        )]
+    );
+    // A darker amber passes both checks.
+    let (text, _) =
+        minimal_with("branding:\n  primary: \"#8a5a00\"\n  primary_text: \"#ffffff\"\n");
     assert_eq!(errors(&text), Vec::<String>::new());
 }
 

@@ -2,7 +2,7 @@
 //! templates (`mail.templates`) — each reported with its position like every other check.
 
 use super::Checker;
-use crate::tenancy::branding::MIN_CONTRAST;
+use crate::tenancy::branding::{MIN_CONTRAST, MIN_LINK_CONTRAST};
 use crate::tenancy::descriptor::TenantDescriptor;
 
 /// R1: text on the primary colour must be readable (WCAG 2 AA). The colours' spelling is
@@ -21,6 +21,18 @@ pub(super) fn check_branding(c: &mut Checker<'_>, d: &TenantDescriptor) {
                 "text colour `{}` on primary colour `{}` has a contrast of {shown:.2}:1; \
                  at least {MIN_CONTRAST}:1 is needed so buttons stay readable (WCAG AA)",
                 b.primary_text, b.primary
+            ),
+        );
+    }
+    let links = b.link_contrast();
+    if links < MIN_LINK_CONTRAST {
+        let shown = (links * 100.0).floor() / 100.0;
+        c.report(
+            "branding.primary",
+            format!(
+                "primary colour `{}` on the white cards has a contrast of {shown:.2}:1; at least \
+                 {MIN_LINK_CONTRAST}:1 is needed so links and focus rings stay visible (WCAG AA)",
+                b.primary
             ),
         );
     }
