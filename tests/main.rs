@@ -18,6 +18,7 @@ mod export;
 mod health;
 mod import;
 mod isolation;
+mod jobs;
 mod migrations;
 mod portal;
 mod shipped_tenants;

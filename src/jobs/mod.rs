@@ -177,18 +177,41 @@ async fn finish(
     error: Option<&str>,
     run_at: Option<DateTime<Utc>>,
 ) -> crate::Result<()> {
-    let mut am: jobs::ActiveModel = job.clone().into();
-    am.state = Set(state.to_owned());
-    am.locked_by = Set(None);
-    am.locked_until = Set(None);
-    am.updated_at = Set(Utc::now());
+    let mut update = jobs::Entity::update_many()
+        .col_expr(jobs::Column::State, Expr::value(state))
+        .col_expr(jobs::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(Utc::now()));
     if let Some(e) = error {
-        am.last_error = Set(Some(e.chars().take(2000).collect()));
+        let e: String = e.chars().take(2000).collect();
+        update = update.col_expr(jobs::Column::LastError, Expr::value(e));
     }
     if let Some(at) = run_at {
-        am.run_at = Set(at);
+        update = update.col_expr(jobs::Column::RunAt, Expr::value(at));
     }
-    am.update(db).await?;
+    // Fenced by the claim: a worker whose lease ran out while it worked must not overwrite
+    // what the worker that took the job over records. Each claim raises `attempts`.
+    let result = update
+        .filter(jobs::Column::Id.eq(job.id))
+        .filter(jobs::Column::State.eq("running"))
+        .filter(jobs::Column::Attempts.eq(job.attempts))
+        .filter(match &job.locked_by {
+            Some(worker) => jobs::Column::LockedBy.eq(worker.as_str()),
+            None => jobs::Column::LockedBy.is_null(),
+        })
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        tracing::warn!(
+            job.id = %job.id,
+            job.kind = %job.kind,
+            outcome = state,
+            "job lease lost: another worker took the job over; its outcome stands"
+        );
+    }
     Ok(())
 }
 

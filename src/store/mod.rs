@@ -29,8 +29,8 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     // SQLite, on every pooled connection (a PRAGMA run once reaches only one): WAL lets
     // readers proceed while the worker writes; `synchronous = NORMAL` is the setting WAL is
     // designed for (a commit is durable once the WAL is synced at checkpoints; a power cut
-    // can lose the last commits, never corrupt); a 64 MiB page cache (the default is 2 MiB)
-    // keeps the indexes of a tenant of 100,000 users in memory during imports; busy waits
+    // can lose the last commits, never corrupt); a 16 MiB page cache per pooled connection
+    // (the default is 2 MiB; an import's own connection gets 64 MiB, see `dedicated`); busy waits
     // up to 10 s for the writer lock instead of failing at once; `PRAGMA optimize` (after
     // imports) samples at most 1,000 rows per index instead of reading whole tables.
     options.map_sqlx_sqlite_opts(|o| {
@@ -39,7 +39,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", POOL_CACHE)
             .pragma("temp_store", "MEMORY")
             .pragma("analysis_limit", "1000")
             .pragma("wal_autocheckpoint", "8192")
@@ -49,6 +49,13 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
     Ok(db)
 }
+
+/// SQLite page cache of each pooled connection, in KiB (negative: a size, not pages).
+const POOL_CACHE: &str = "-16384";
+
+/// SQLite page cache of an import's own connection: the indexes of a tenant of 100,000
+/// users stay in memory while it writes (docs/performance.md).
+const IMPORT_CACHE: &str = "-65536";
 
 /// SQLite: a pool of one connection to the same database file as `db`, for a long run of
 /// statements (an import) that should find its pages in one warm page cache, instead of
@@ -68,7 +75,7 @@ pub async fn dedicated(db: &DatabaseConnection) -> anyhow::Result<Option<Databas
         .max_connections(1)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with((*options).clone())
+        .connect_with((*options).clone().pragma("cache_size", IMPORT_CACHE))
         .await?;
     Ok(Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
         pool,
