@@ -13,12 +13,11 @@ use axum::routing::MethodRouter;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::app::AppState;
-use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
+use crate::auth::principal::{Principal, SESSION_KEY};
 use crate::authz::{Access, Right};
 use crate::domain::Source;
 use crate::error::Error;
-use crate::store::TenantId;
-use crate::store::entity::{backoffice_accounts, tenants, users};
+use crate::store::entity::tenants;
 
 /// Guards `route` with `right`.
 pub fn need(
@@ -134,21 +133,10 @@ async fn principal(
         .map_err(|e| Error::Internal(anyhow::anyhow!("session store: {e}")))
 }
 
-/// U6: a deactivated account loses access at once, also with a live session or token.
+/// U6: a deactivated account loses access at once, also with a live session or token; R7: a
+/// session whose password was changed elsewhere ends.
 async fn still_active(state: &AppState, p: &Principal) -> crate::Result<bool> {
-    let tenant = TenantId(p.tenant_id);
-    Ok(match p.kind {
-        PrincipalKind::Backoffice => tenant
-            .find_by_id::<backoffice_accounts::Entity>(p.id)
-            .one(&state.db)
-            .await?
-            .is_some_and(|a| a.active),
-        PrincipalKind::User => tenant
-            .find_by_id::<users::Entity>(p.id)
-            .one(&state.db)
-            .await?
-            .is_some_and(|u| u.active && u.registration_state == "active"),
-    })
+    crate::auth::account::still_valid(&state.db, p).await
 }
 
 fn page_error(path: &str, e: Error) -> Response {

@@ -383,3 +383,66 @@ async fn u3_b6_api_clients_leave_the_forced_change_through_the_api() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn r7_a_password_change_ends_the_accounts_other_sessions_and_keeps_its_own() {
+    let app = App::new(None).await;
+    app.backoffice("two", "First-password-1", false).await;
+    let mut a = app.browser();
+    let mut b = app.browser();
+    for s in [&mut a, &mut b] {
+        let r = s
+            .sign_in(PrincipalKind::Backoffice, "two", "First-password-1", None)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(s.whoami().await.0, StatusCode::OK);
+    }
+    assert_eq!(
+        b.get("/t/acme/backoffice").await.status,
+        StatusCode::OK,
+        "both sessions work before the change"
+    );
+
+    let r = a
+        .post_form(
+            "/t/acme/password/change",
+            &[
+                ("current", "First-password-1"),
+                ("new", "Second-password-2"),
+                ("repeat", "Second-password-2"),
+                ("next", "/t/acme/backoffice/users"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The session that changed it goes on; the other one is signed out everywhere.
+    let (status, me) = a.whoami().await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        me.get("credential").is_none(),
+        "the stamp is not shown: {me}"
+    );
+    assert_eq!(a.get("/t/acme/backoffice").await.status, StatusCode::OK);
+    assert_eq!(b.whoami().await.0, StatusCode::UNAUTHORIZED);
+    let page = b.get("/t/acme/backoffice").await;
+    assert_ne!(
+        page.status,
+        StatusCode::OK,
+        "the old session no longer opens pages"
+    );
+    let api = b.json(Method::GET, "/api/v1/acme/users", None).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+
+    // Signing in again with the new password works; the old one does not.
+    let mut c = app.browser();
+    let r = c
+        .sign_in(PrincipalKind::Backoffice, "two", "First-password-1", None)
+        .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
+    let r = b
+        .sign_in(PrincipalKind::Backoffice, "two", "Second-password-2", None)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(b.whoami().await.0, StatusCode::OK);
+}

@@ -169,6 +169,7 @@ pub async fn change_password(
     match outcome {
         Ok(()) => {
             principal.must_change_password = false;
+            crate::auth::account::refresh_credential(&state.db, &mut principal).await?;
             establish(&session, &principal).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
@@ -197,8 +198,11 @@ pub async fn whoami(
 ) -> Result<Response, Error> {
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     match principal_for(current(&session).await?, &tenant) {
-        Some(p) => Ok(Json(p).into_response()),
-        None => Ok(problem(StatusCode::UNAUTHORIZED, "not signed in")),
+        Some(mut p) if crate::auth::account::still_valid(&state.db, &p).await? => {
+            p.credential = None;
+            Ok(Json(p).into_response())
+        }
+        _ => Ok(problem(StatusCode::UNAUTHORIZED, "not signed in")),
     }
 }
 
