@@ -209,11 +209,11 @@ impl Browser {
         }
     }
 
-    /// The path once `ready` holds for it, waiting up to ten seconds for a click's navigation
+    /// The path once `ready` holds for it, waiting up to [`WAIT`] for a click's navigation
     /// to land (a click can return before the next page has loaded); the last path seen
     /// otherwise, for the caller's assertion to report.
     pub async fn path_when(&self, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + WAIT;
         loop {
             let path = self.path().await;
             if ready(&path) || std::time::Instant::now() > deadline {
@@ -223,12 +223,12 @@ impl Browser {
         }
     }
 
-    /// The element `css`, waiting for it a few seconds.
+    /// The element `css`, waiting for it up to [`WAIT`].
     pub async fn find(&self, css: &str) -> Element {
         let found = self
             .client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await;
         match found {
@@ -245,9 +245,17 @@ impl Browser {
             .expect("find_all")
     }
 
-    /// The visible text of `css`.
+    /// The visible text of `css`. An element replaced while it is read (the page changed
+    /// under it: a navigation or a re-render) is looked up again.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("text")
+        for _ in 0..50 {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("text of `{css}`: {e}"),
+            }
+        }
+        panic!("`{css}` kept being replaced while read")
     }
 
     /// The whole page's visible text.
@@ -262,9 +270,17 @@ impl Browser {
         e.send_keys(value).await.expect("type");
     }
 
-    /// Clicks `css` (a link or a submit button follows through to the next page).
+    /// Clicks `css` (a link or a submit button follows through to the next page); an element
+    /// replaced before the click lands is looked up again.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        for _ in 0..50 {
+            match self.find(css).await.click().await {
+                Ok(_) => return,
+                Err(e) if stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("click `{css}`: {e}"),
+            }
+        }
+        panic!("`{css}` kept being replaced before the click")
     }
 
     /// Saves a PNG of the window as `target/screenshots/{prefix}-{name}.png`.
@@ -306,3 +322,16 @@ impl Browser {
         let _ = self.client.clone().close().await;
     }
 }
+
+/// The element was replaced after it was found (WebDriver "stale element reference").
+fn stale(e: &fantoccini::error::CmdError) -> bool {
+    matches!(
+        e,
+        fantoccini::error::CmdError::Standard(w)
+            if w.error == fantoccini::error::ErrorStatus::StaleElementReference
+    )
+}
+
+/// How long a page may take to show what a test waits for: generous, because CI runs the
+/// browsers next to the rest of the suite on two cores (only a failing test waits this long).
+const WAIT: Duration = Duration::from_secs(30);
