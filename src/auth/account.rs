@@ -71,7 +71,6 @@ impl Account {
             login: self.login.clone(),
             must_change_password: self.must_change_password,
             via_token: false,
-            credential: super::principal::credential_stamp(self.password_hash.as_deref()),
         }
     }
 
@@ -127,25 +126,6 @@ pub async fn by_id<C: ConnectionTrait>(
             .await?
             .map(Account::from_user),
     })
-}
-
-/// U6, R7: whether `p` may still act: its account exists, may sign in, and (for a session)
-/// still has the password the session signed in with.
-pub async fn still_valid<C: ConnectionTrait>(db: &C, p: &Principal) -> crate::Result<bool> {
-    Ok(by_id(db, TenantId(p.tenant_id), p.kind, p.id)
-        .await?
-        .is_some_and(|a| a.may_sign_in && p.holds_password(a.password_hash.as_deref())))
-}
-
-/// R7: after the session's own password change, the session holds the new password.
-pub async fn refresh_credential<C: ConnectionTrait>(
-    db: &C,
-    p: &mut Principal,
-) -> crate::Result<()> {
-    p.credential = by_id(db, TenantId(p.tenant_id), p.kind, p.id)
-        .await?
-        .and_then(|a| super::principal::credential_stamp(a.password_hash.as_deref()));
-    Ok(())
 }
 
 /// R7 (reset requests): accounts of `kind` whose login is `login_or_email`, or whose e-mail

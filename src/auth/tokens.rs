@@ -107,6 +107,5 @@ pub async fn resolve(db: &DatabaseConnection, secret: &str) -> crate::Result<Opt
         login: account.login,
         must_change_password: false,
         via_token: true,
-        credential: None,
     }))
 }

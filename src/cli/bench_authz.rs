@@ -164,7 +164,6 @@ pub async fn run(args: AuthzArgs) -> anyhow::Result<()> {
             login: principal.login.clone(),
             must_change_password: false,
             via_token: false,
-            credential: None,
         };
         let mut times = Vec::new();
         for i in 0..args.samples.min(100) {

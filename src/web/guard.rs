@@ -13,11 +13,12 @@ use axum::routing::MethodRouter;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::app::AppState;
-use crate::auth::principal::{Principal, SESSION_KEY};
+use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
 use crate::authz::{Access, Right};
 use crate::domain::Source;
 use crate::error::Error;
-use crate::store::entity::tenants;
+use crate::store::TenantId;
+use crate::store::entity::{backoffice_accounts, tenants, users};
 
 /// Guards `route` with `right`.
 pub fn need(
@@ -133,10 +134,21 @@ async fn principal(
         .map_err(|e| Error::Internal(anyhow::anyhow!("session store: {e}")))
 }
 
-/// U6: a deactivated account loses access at once, also with a live session or token; R7: a
-/// session whose password was changed elsewhere ends.
+/// U6: a deactivated account loses access at once, also with a live session or token.
 async fn still_active(state: &AppState, p: &Principal) -> crate::Result<bool> {
-    crate::auth::account::still_valid(&state.db, p).await
+    let tenant = TenantId(p.tenant_id);
+    Ok(match p.kind {
+        PrincipalKind::Backoffice => tenant
+            .find_by_id::<backoffice_accounts::Entity>(p.id)
+            .one(&state.db)
+            .await?
+            .is_some_and(|a| a.active),
+        PrincipalKind::User => tenant
+            .find_by_id::<users::Entity>(p.id)
+            .one(&state.db)
+            .await?
+            .is_some_and(|u| u.active && u.registration_state == "active"),
+    })
 }
 
 fn page_error(path: &str, e: Error) -> Response {

@@ -239,7 +239,6 @@ pub async fn approvers_of(
             login: account.login.clone(),
             must_change_password: false,
             via_token: false,
-            credential: None,
         };
         let scope =
             crate::authz::access::scope_for(&state.db, &principal, Right::ApproveRegistrations)

@@ -55,7 +55,6 @@ async fn catalogs_of(
         login: a.login.clone(),
         must_change_password: false,
         via_token: false,
-        credential: None,
     };
     let scope = crate::authz::access::scope_for(&state.db, &principal, Right::Users).await?;
     let ids = scope.catalogs.unwrap_or_default();

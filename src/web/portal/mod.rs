@@ -95,11 +95,7 @@ async fn viewer(
         .find_by_id::<users::Entity>(p.id)
         .one(&state.db)
         .await?
-        .filter(|u| {
-            u.active
-                && u.registration_state == registration::state::ACTIVE
-                && p.holds_password(u.password_hash.as_deref())
-        }))
+        .filter(|u| u.active && u.registration_state == registration::state::ACTIVE))
 }
 
 /// Login-CSRF style guard of the portal's form posts: a post the browser announces as

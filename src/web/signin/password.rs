@@ -191,7 +191,6 @@ pub async fn change_submit(
     let (status, error, wait, problems) = match outcome {
         Ok(()) => {
             principal.must_change_password = false;
-            crate::auth::account::refresh_credential(&state.db, &mut principal).await?;
             // A change of privilege: the session gets a new id too.
             establish(&session, &principal).await?;
             let target = next.unwrap_or_else(|| home(&tenant.slug, principal.kind));
