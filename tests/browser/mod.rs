@@ -258,6 +258,20 @@ impl Browser {
         panic!("`{css}` kept being replaced while read")
     }
 
+    /// The visible text of `css` once `ready` holds for it (a click's next page may not have
+    /// replaced the current one yet), waiting up to [`WAIT`]; the last text otherwise, for the
+    /// caller's assertion to report.
+    pub async fn text_when(&self, css: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let text = self.text(css).await;
+            if ready(&text) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The whole page's visible text.
     pub async fn page_text(&self) -> String {
         self.text("body").await
@@ -323,12 +337,14 @@ impl Browser {
     }
 }
 
-/// The element was replaced after it was found (WebDriver "stale element reference").
+/// The element was replaced after it was found (WebDriver "stale element reference", or "no
+/// such element" for a node the next page removed).
 fn stale(e: &fantoccini::error::CmdError) -> bool {
+    use fantoccini::error::{CmdError, ErrorStatus};
     matches!(
         e,
-        fantoccini::error::CmdError::Standard(w)
-            if w.error == fantoccini::error::ErrorStatus::StaleElementReference
+        CmdError::Standard(w)
+            if matches!(w.error, ErrorStatus::StaleElementReference | ErrorStatus::NoSuchElement)
     )
 }
 
