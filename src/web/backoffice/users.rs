@@ -329,7 +329,7 @@ async fn form_page(
             "other_errors",
             errors
                 .iter()
-                .filter(|e| !FORM_FIELDS.contains(&e.field.split('[').next().unwrap_or("")))
+                .filter(|e| !on_form(e.field.split('[').next().unwrap_or("")))
                 .map(|e| {
                     format!(
                         "{}: {}",
@@ -347,32 +347,8 @@ async fn form_page(
         .into_response())
 }
 
-/// Every field the form shows a message next to.
-const FORM_FIELDS: &[&str] = &[
-    "login",
-    "user_number",
-    "title",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "email",
-    "language",
-    "organisation_unit",
-    "organisation",
-    "personnel_number",
-    "company_role",
-    "area",
-    "department",
-    "cost_centre",
-    "external_id",
-    "superior",
-    "data_field_01",
-    "data_field_02",
-    "data_field_03",
-    "budget",
-    "properties",
-    "enrollment_profiles",
-    "password_mode",
+/// Fields the form shows a message next to besides [`TEXT_FIELDS`].
+const OTHER_FORM_FIELDS: &[&str] = &[
     "password",
     "catalogs",
     "user_groups",
@@ -381,6 +357,11 @@ const FORM_FIELDS: &[&str] = &[
     "privacy_policy_accepted",
     "must_change_password",
 ];
+
+/// Whether the form shows a message next to `field`.
+fn on_form(field: &str) -> bool {
+    TEXT_FIELDS.contains(&field) || OTHER_FORM_FIELDS.contains(&field)
+}
 
 /// `GET …/users/new`: the empty form.
 pub async fn new_form(
