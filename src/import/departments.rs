@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::fields::ImportField as F;
 use super::refs::Refs;
 use super::row::{Cell, Row, Val};
-use super::state::LineState;
+use super::state::Lines;
 use crate::domain::tree::{ring_text, walk_parents};
 use crate::store::TenantId;
 use crate::store::entity::departments;
@@ -96,16 +96,16 @@ impl FileDepartments {
 
     /// After the whole file: unknown parents, loops of parents, and rows depending on rows
     /// that fail.
-    pub fn resolve(&mut self, lines: &mut [LineState], refs: &Refs) {
+    pub fn resolve(&mut self, lines: &mut Lines, refs: &Refs) {
         let exists = |c: &str| refs.departments.contains_key(c) || self.created.contains_key(c);
         for (code, (ord, parent)) in &self.parents {
             if let Some(p) = parent
                 && !exists(p)
-                && let Some(l) = lines.get_mut(*ord as usize)
             {
-                l.fail(format!(
-                    "unknown parent department `{p}` of department `{code}`"
-                ));
+                lines.fail(
+                    *ord as usize,
+                    format!("unknown parent department `{p}` of department `{code}`"),
+                );
             }
         }
         // The parent of each department after the import.
@@ -138,22 +138,21 @@ impl FileDepartments {
             done.extend(path);
         }
         for (ord, m) in failing {
-            if let Some(l) = lines.get_mut(ord as usize) {
-                l.fail(m);
-            }
+            lines.fail(ord as usize, m);
         }
         // Rows using a department whose creating row fails, fail too.
         for (ord, code) in &self.uses {
             let Some((first, _, _)) = self.created.get(code) else {
                 continue;
             };
-            let at = lines.get(*first as usize).map(|l| (l.ok(), l.line));
-            if let Some((false, line)) = at
-                && let Some(l) = lines.get_mut(*ord as usize)
-            {
-                l.fail(format!(
-                    "department `{code}` (created on line {line}) has errors"
-                ));
+            let at = lines
+                .line(*first as usize)
+                .map(|l| (lines.ok(*first as usize), l));
+            if let Some((false, line)) = at {
+                lines.fail(
+                    *ord as usize,
+                    format!("department `{code}` (created on line {line}) has errors"),
+                );
             }
         }
     }
@@ -164,7 +163,7 @@ impl FileDepartments {
         &self,
         db: &C,
         tenant: TenantId,
-        lines: &[LineState],
+        lines: &Lines,
     ) -> crate::Result<()> {
         if self.parents.is_empty() {
             return Ok(());
@@ -175,7 +174,7 @@ impl FileDepartments {
             stored.iter().map(|d| (d.id, d.parent_id)).collect();
         let now = Utc::now();
         for (code, (ord, parent)) in &self.parents {
-            if !lines.get(*ord as usize).is_some_and(LineState::ok) {
+            if !lines.ok(*ord as usize) {
                 continue;
             }
             let Some(id) = ids.get(code.as_str()) else {

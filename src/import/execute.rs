@@ -58,9 +58,9 @@ impl<'p, 'a> Executor<'p, 'a> {
     ) -> Self {
         let targets = planner
             .targets
-            .values()
-            .filter_map(|t| match t {
-                Target::Line(o) => Some(*o),
+            .iter()
+            .filter_map(|(_, t)| match t {
+                Target::Line(o) => Some(o),
                 Target::Stored(_) => None,
             })
             .collect();
@@ -86,12 +86,10 @@ impl<'p, 'a> Executor<'p, 'a> {
 
     /// The id of the user created or recorded for row `ord`.
     pub fn created_id(&self, ord: u32) -> Option<Uuid> {
-        self.created.get(&ord).copied().or_else(|| {
-            self.planner
-                .lines
-                .get(ord as usize)
-                .and_then(|l| l.recorded.flatten())
-        })
+        self.created
+            .get(&ord)
+            .copied()
+            .or_else(|| self.planner.lines.recorded(ord as usize).flatten())
     }
 
     /// Runs one batch (the same rows, in the same order, as the first pass read).
@@ -108,7 +106,9 @@ impl<'p, 'a> Executor<'p, 'a> {
         // Plan again the rows that write.
         let mut rows: Vec<Option<Row>> = Vec::with_capacity(batch.len());
         for (i, rec) in batch.iter().enumerate() {
-            let st = &p.lines[base + i];
+            let Some(st) = p.lines.get(base + i) else {
+                return Err(anyhow::anyhow!("the file changed between the two passes").into());
+            };
             let writes =
                 st.recorded.is_none() && matches!(st.outcome, Outcome::Created | Outcome::Updated);
             rows.push(if writes {
@@ -121,7 +121,7 @@ impl<'p, 'a> Executor<'p, 'a> {
             .iter()
             .enumerate()
             .filter(|(_, r)| r.is_some())
-            .filter_map(|(i, _)| p.lines[base + i].slot)
+            .filter_map(|(i, _)| p.lines.slot(base + i))
             .filter_map(|slot| p.index.ids.get(slot as usize).copied())
             .collect();
         let names = Planner::property_names(rows.iter().flatten());
@@ -131,7 +131,9 @@ impl<'p, 'a> Executor<'p, 'a> {
         let mut writes: Vec<(usize, Writes)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {
             let ord = (base + i) as u32;
-            let st = &p.lines[base + i];
+            let Some(st) = p.lines.get(base + i) else {
+                return Err(anyhow::anyhow!("the file changed between the two passes").into());
+            };
             let stored_id = st.slot.and_then(|s| p.index.ids.get(s as usize).copied());
             let Some(row) = row else {
                 let mut r = st.report(stored_id.or(st.recorded.flatten()));
@@ -178,12 +180,14 @@ impl<'p, 'a> Executor<'p, 'a> {
             let superior_id = match &d.ops.superior {
                 None => None,
                 Some(None) => Some(None),
-                Some(Some(_)) => match p.targets.get(&ord) {
-                    Some(Target::Stored(id)) => Some(Some(*id)),
-                    Some(Target::Line(o)) => match self.created_id(*o) {
+                Some(Some(_)) => match p.targets.get(ord) {
+                    Some(Target::Stored(slot)) => {
+                        p.index.ids.get(slot as usize).map(|id| Some(*id))
+                    }
+                    Some(Target::Line(o)) => match self.created_id(o) {
                         Some(id) => Some(Some(id)),
                         None => {
-                            self.deferred.push((user_id, *o));
+                            self.deferred.push((user_id, o));
                             None
                         }
                     },
@@ -266,8 +270,9 @@ impl<'p, 'a> Executor<'p, 'a> {
     ) -> crate::Result<()> {
         let recorded: HashSet<usize> = (0..reports.len())
             .filter(|i| {
-                self.planner.lines[self.next - reports.len() + i]
-                    .recorded
+                self.planner
+                    .lines
+                    .recorded(self.next - reports.len() + i)
                     .is_some()
             })
             .collect();

@@ -10,13 +10,13 @@
 //! property for extended properties), and logins and external ids the file gives to new users
 //! must be unique within it.
 
-use std::collections::HashMap;
-
 use super::fields::ImportField as F;
-use super::index::{AMBIGUOUS, Index, KeyKind, KeyMap, Slot, key};
+use super::index::{AMBIGUOUS, Index, KeyKind, Slot, key};
+use super::keys::KeyTable;
 use super::refs::Refs;
 use super::report::MatchedBy;
 use super::row::{Cell, Row, Val};
+use super::state::line32;
 
 /// Who a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,37 +32,47 @@ pub enum Who {
     New,
 }
 
-/// What rows of this file have taken so far.
+/// What rows of this file have taken so far, with the line taking it.
 #[derive(Debug, Default)]
 pub struct Claims {
-    users: HashMap<u64, u64>,
-    keys: KeyMap<(u64, MatchedBy)>,
-    /// Login names new or renamed users will have, with the line giving them.
-    pub logins: KeyMap<u64>,
-    /// External ids (per namespace) new or changed users will have.
-    pub externals: KeyMap<u64>,
-    /// User numbers new or changed users will have.
-    pub numbers: KeyMap<u64>,
+    /// Stored users, by slot: the line of the row about it (0: none yet).
+    users: Vec<u32>,
+    /// Everything else, by key (the key's kind is part of its hash): the identities of new
+    /// users, login names, external ids and user numbers rows give, each user's extended
+    /// properties — and, for superiors, every row's external id after the import.
+    pub keys: KeyTable,
 }
 
 impl Claims {
     /// Takes a stored user for `line`; the line of an earlier claim is an error.
     pub fn user(&mut self, slot: Slot, line: u64, extra: Option<&str>) -> Result<(), String> {
-        let k = match extra {
-            None => u64::from(slot),
-            // Extended properties: once per user *and* property.
-            Some(name) => key(KeyKind::Login, &slot.to_string(), name),
-        };
-        if let Some(first) = self.users.get(&k) {
-            return Err(match extra {
-                None => {
-                    format!("the same user as line {first}; a user may appear only once per file")
+        let first = match extra {
+            None => {
+                let at = slot as usize;
+                if self.users.len() <= at {
+                    self.users.resize(at + 1, 0);
                 }
-                Some(name) => format!("property `{name}` of this user is already on line {first}"),
-            });
-        }
-        self.users.insert(k, line);
-        Ok(())
+                match self.users[at] {
+                    0 => {
+                        self.users[at] = line32(line);
+                        return Ok(());
+                    }
+                    first => first,
+                }
+            }
+            // Extended properties: once per user *and* property.
+            Some(name) => match self
+                .keys
+                .first(key(KeyKind::Login, &slot.to_string(), name), line32(line))
+            {
+                Ok(()) => return Ok(()),
+                Err(first) => first,
+            },
+        };
+        Err(match extra {
+            None => format!("the same user as line {first}; a user may appear only once per file"),
+            Some(name) => format!("property `{name}` of this user is already on line {first}"),
+        })
     }
 
     /// Takes the identity of a new user (its first key) for `line`.
@@ -73,24 +83,37 @@ impl Claims {
         line: u64,
         value: &str,
     ) -> Result<(), String> {
-        if let Some((first, by)) = self.keys.get(&k) {
-            return Err(format!(
+        self.keys.first(k, line32(line)).map_err(|first| {
+            format!(
                 "the same user as line {first} (same {} `{value}`); a user may appear only once per file",
                 by.as_str()
-            ));
-        }
-        self.keys.insert(k, (line, by));
-        Ok(())
+            )
+        })
     }
 
-    /// Whether a login name is taken by an earlier row.
-    pub fn login_taken(&self, login: &str) -> Option<u64> {
-        self.logins.get(&key(KeyKind::Login, "", login)).copied()
+    /// The line of another row than `line` that takes `k`.
+    pub fn other(&self, k: u64, line: u64) -> Option<u32> {
+        self.keys.get(k).filter(|first| *first != line32(line))
+    }
+
+    /// Takes `k` for `line` (kept by the first row taking it).
+    pub fn take(&mut self, k: u64, line: u64) {
+        let _ = self.keys.first(k, line32(line));
+    }
+
+    /// Whether a row other than `line` takes login name `login`.
+    pub fn login_taken(&self, login: &str, line: u64) -> Option<u32> {
+        self.other(key(KeyKind::Login, "", login), line)
+    }
+
+    /// Bytes held (for the debug log).
+    pub fn bytes(&self) -> usize {
+        self.users.capacity() * 4 + self.keys.bytes()
     }
 
     /// Takes a login name for `line`.
     pub fn take_login(&mut self, login: &str, line: u64) {
-        self.logins.insert(key(KeyKind::Login, "", login), line);
+        self.take(key(KeyKind::Login, "", login), line);
     }
 }
 

@@ -91,6 +91,8 @@ pub struct Index {
     pub superiors: HashSet<Uuid>,
     /// Each user's digest of what a standard row says about it (see `digest`).
     digests: Vec<u64>,
+    /// Whether `ids` is in ascending order (as loaded), so [`Index::slot_of`] can search it.
+    sorted: bool,
 }
 
 /// The identity keys as one text, in the order `load` splits them.
@@ -206,6 +208,7 @@ impl Index {
             }
         }
         drop(rows);
+        index.sorted = index.ids.is_sorted();
         if !tenant_wide {
             index.outside = Some(outside);
         }
@@ -274,13 +277,14 @@ impl Index {
         self.login_hash.get(slot as usize).copied()
     }
 
-    /// Slot by user id, for the few lookups that start from an id (a resumed import).
-    pub fn slots_by_id(&self) -> HashMap<Uuid, Slot> {
-        self.ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, i as Slot))
-            .collect()
+    /// The slot of user `id` (a resumed import, stored superior links).
+    pub fn slot_of(&self, id: &Uuid) -> Option<Slot> {
+        let at = if self.sorted {
+            self.ids.binary_search(id).ok()
+        } else {
+            self.ids.iter().position(|i| i == id)
+        };
+        at.map(|i| i as Slot)
     }
 }
 

@@ -24,6 +24,7 @@ pub mod fields;
 pub mod hr;
 pub mod identify;
 pub mod index;
+pub mod keys;
 pub mod layout;
 pub mod mail;
 pub mod planner;
@@ -213,10 +214,27 @@ async fn run_on(
         if n == 0 {
             break;
         }
+        if batch[..n].last().is_some_and(|r| r.line > state::MAX_LINE) {
+            return Ok(rejected(&Rejection::file(format!(
+                "the file has more than {} lines",
+                state::MAX_LINE
+            ))));
+        }
         planner.survey(db, &batch[..n]).await?;
+        if planner.lines.len() == n
+            && !source.report_by_slots()
+            && let Some(size) = input.size()
+        {
+            // After the first batch of a delimited file: room for all of its rows.
+            let bytes: usize = batch[..n].iter().map(record::Record::size).sum();
+            let rows = size as usize / (bytes / n).max(1);
+            planner.reserve(rows + rows / 20);
+        }
         progress.rows(1, planner.lines.len() as u64);
     }
+    memory("first pass read", &planner);
     planner.finish(db).await?;
+    memory("first pass resolved", &planner);
     if let Some(quota) = refs.settings.user_quota {
         let have = index.len() as u64;
         let creates = planner.creates();
@@ -270,6 +288,7 @@ async fn run_on(
             .await?;
         apply::optimize(db).await?;
     }
+    memory("second pass", &planner);
     let mut summary = exec.summary.clone();
     summary.millis = started.elapsed().as_millis() as u64;
     Ok(summary)
@@ -329,12 +348,10 @@ async fn link_superiors(
     exec: &Executor<'_, '_>,
 ) -> crate::Result<()> {
     let mut links: Vec<(Uuid, u32)> = exec.deferred.clone();
-    for (ord, target) in &planner.targets {
-        if let (Target::Line(o), Some(Some(user))) = (
-            target,
-            planner.lines.get(*ord as usize).and_then(|l| l.recorded),
-        ) {
-            links.push((user, *o));
+    for (ord, target) in planner.targets.iter() {
+        if let (Target::Line(o), Some(Some(user))) = (target, planner.lines.recorded(ord as usize))
+        {
+            links.push((user, o));
         }
     }
     if links.is_empty() {
@@ -395,4 +412,29 @@ async fn recorded_lines(
             ))
         })
         .collect())
+}
+
+/// Debug log: the process's resident memory now and at its peak, with the planner's sizes.
+fn memory(phase: &str, planner: &Planner<'_>) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or_default()
+            / 1024
+    };
+    tracing::debug!(
+        phase,
+        rss_mb = kb("VmRSS:"),
+        peak_mb = kb("VmHWM:"),
+        lines = planner.lines.len(),
+        planner_mb = planner.bytes() / (1 << 20),
+        "import memory"
+    );
 }

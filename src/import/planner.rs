@@ -20,8 +20,8 @@ use super::record::Record;
 use super::refs::Refs;
 use super::report::{MatchedBy, Outcome};
 use super::row::{Cell, Row, Val, parse};
-use super::state::{LineState, at_line};
-use super::superiors::{Graph, Target};
+use super::state::{LineState, Lines, at_line};
+use super::superiors::{Graph, Targets};
 use super::values::Stored;
 use crate::domain::users::{login_base, suggest_login, taken_logins, taken_with_prefixes};
 use crate::tenancy::descriptor::ImportKind;
@@ -52,7 +52,7 @@ pub struct Planner<'a> {
     /// Relations the columns need.
     pub needs: Needs,
     /// The verdict on each row so far.
-    pub lines: Vec<LineState>,
+    pub lines: Lines,
     /// Superior references.
     pub graph: Graph,
     /// Departments named by the file.
@@ -60,9 +60,8 @@ pub struct Planner<'a> {
     /// Lines an earlier attempt wrote (resume), by line number.
     pub recorded: HashMap<u64, Recorded>,
     /// Resolved superiors, by row ordinal (after [`Planner::finish`]).
-    pub targets: HashMap<u32, Target>,
+    pub targets: Targets,
     claims: Claims,
-    slot_of_id: Option<HashMap<Uuid, Slot>>,
     spec: Option<Spec>,
 }
 
@@ -90,7 +89,6 @@ impl<'a> Planner<'a> {
         default_catalog: Option<Uuid>,
         recorded: HashMap<u64, Recorded>,
     ) -> Self {
-        let slot_of_id = (!recorded.is_empty()).then(|| index.slots_by_id());
         Self {
             layout,
             refs,
@@ -98,13 +96,12 @@ impl<'a> Planner<'a> {
             labels,
             default_catalog,
             needs: Needs::of(layout),
-            lines: Vec::new(),
+            lines: Lines::default(),
             graph: Graph::default(),
             departments: FileDepartments::default(),
             recorded,
-            targets: HashMap::new(),
+            targets: Targets::default(),
             claims: Claims::default(),
-            slot_of_id,
             spec: Spec::of(layout),
         }
     }
@@ -233,12 +230,8 @@ impl<'a> Planner<'a> {
         }
         while let Some(joined) = set.join_next().await {
             let (i, same) = joined.map_err(|e| anyhow::anyhow!("password check failed: {e}"))?;
-            if !same?
-                && let Some(l) = self.lines.get_mut(base + i)
-                && l.ok()
-            {
-                l.outcome = Outcome::Updated;
-                l.password_changed = true;
+            if !same? {
+                self.lines.password_changed(base + i);
             }
         }
         Ok(())
@@ -246,9 +239,7 @@ impl<'a> Planner<'a> {
 
     /// A line written by an earlier attempt: its claims and links count, it is not planned.
     fn replay(&mut self, rec: &Record, ord: u32, r: Recorded) -> LineState {
-        let slot = r
-            .user_id
-            .and_then(|id| self.slot_of_id.as_ref().and_then(|m| m.get(&id)).copied());
+        let slot = r.user_id.and_then(|id| self.index.slot_of(&id));
         if let Ok(row) = parse(rec, self.layout, &self.labels, self.refs) {
             if let Some(slot) = slot {
                 let _ = self.claims.user(slot, rec.line, self.extra(&row));
@@ -295,8 +286,16 @@ impl<'a> Planner<'a> {
             .and_then(|s| rec.get(s))
             .and_then(|code| self.refs.units.id(code));
         let ns = self.refs.namespace(unit).to_owned();
-        self.graph
-            .note(ord, Some((&ns, ext)), None, None, None, None);
+        self.graph.note(
+            &mut self.claims.keys,
+            ord,
+            rec.line,
+            Some((&ns, ext)),
+            None,
+            None,
+            None,
+            None,
+        );
     }
 
     /// Whether the row's digest shows it changes nothing of stored user `slot`.
@@ -378,9 +377,9 @@ impl<'a> Planner<'a> {
         Ok(taken)
     }
 
-    fn login_free(&self, candidate: &str, taken: &HashSet<String>) -> bool {
+    fn login_free(&self, candidate: &str, line: u64, taken: &HashSet<String>) -> bool {
         !(self.index.has_login(candidate)
-            || self.claims.login_taken(candidate).is_some()
+            || self.claims.login_taken(candidate, line).is_some()
             || taken.contains(candidate))
     }
 
@@ -405,14 +404,14 @@ impl<'a> Planner<'a> {
             Who::New => {
                 let login = match row.text(F::Login) {
                     Some(l) => {
-                        if let Some(first) = self.claims.login_taken(l) {
+                        if let Some(first) = self.claims.login_taken(l, line) {
                             return fail(
                                 state,
                                 format!("Uid `{l}` is already given on line {first}"),
                             );
                         }
-                        if !self.login_free(l, taken) {
-                            let free = suggest_login(l, |c| !self.login_free(c, taken));
+                        if !self.login_free(l, line, taken) {
+                            let free = suggest_login(l, |c| !self.login_free(c, line, taken));
                             return fail(
                                 state,
                                 format!("Uid `{l}` is taken; a free one is `{free}`"),
@@ -425,7 +424,7 @@ impl<'a> Planner<'a> {
                             row.text(F::FirstName).unwrap_or(""),
                             row.text(F::LastName).unwrap_or(""),
                         );
-                        suggest_login(&base, |c| !self.login_free(c, taken))
+                        suggest_login(&base, |c| !self.login_free(c, line, taken))
                     }
                 };
                 let d = match diff::new_user(row, &login, env) {
@@ -474,10 +473,10 @@ impl<'a> Planner<'a> {
                     Err(m) => return fail(state, m),
                 };
                 if let Some(l) = &d.new_login {
-                    if let Some(first) = self.claims.login_taken(l) {
+                    if let Some(first) = self.claims.login_taken(l, line) {
                         return fail(state, format!("Uid `{l}` is already given on line {first}"));
                     }
-                    if !self.login_free(l, taken) {
+                    if !self.login_free(l, line, taken) {
                         return fail(state, format!("Uid `{l}` is taken"));
                     }
                     self.claims.take_login(l, line);
@@ -524,12 +523,12 @@ impl<'a> Planner<'a> {
                 ));
             }
             let k = super::index::key(KeyKind::External, ns, ext);
-            if let Some(first) = self.claims.externals.get(&k) {
+            if let Some(first) = self.claims.other(k, line) {
                 return Err(format!(
                     "ExternalId `{ext}` is already given on line {first}"
                 ));
             }
-            self.claims.externals.insert(k, line);
+            self.claims.take(k, line);
         }
         if let Some(n) = &d.new_user_number {
             if let Some(other) = self.index.find(KeyKind::UserNumber, "", n)
@@ -538,10 +537,10 @@ impl<'a> Planner<'a> {
                 return Err(format!("UserNumber `{n}` is already used by another user"));
             }
             let k = super::index::key(KeyKind::UserNumber, "", n);
-            if let Some(first) = self.claims.numbers.get(&k) {
+            if let Some(first) = self.claims.other(k, line) {
                 return Err(format!("UserNumber `{n}` is already given on line {first}"));
             }
-            self.claims.numbers.insert(k, line);
+            self.claims.take(k, line);
         }
         Ok(())
     }
@@ -568,28 +567,57 @@ impl<'a> Planner<'a> {
             },
         };
         if flag.is_some() || superior.is_some() || own.is_some() {
-            self.graph.note(ord, own, slot, flag, superior, ns);
+            self.graph.note(
+                &mut self.claims.keys,
+                ord,
+                row.line,
+                own,
+                slot,
+                flag,
+                superior,
+                ns,
+            );
         }
     }
 
-    /// After the last batch: resolves superiors and departments across the file.
+    /// After the last batch: resolves superiors and departments across the file, then lets
+    /// go of what only the first pass needs.
     pub async fn finish<C: ConnectionTrait>(&mut self, db: &C) -> crate::Result<()> {
         if !self.graph.is_empty() {
+            let keys = std::mem::take(&mut self.claims.keys);
             self.targets = self
                 .graph
-                .resolve(db, self.refs.tenant, &mut self.lines, self.index)
+                .resolve(db, self.refs.tenant, &mut self.lines, self.index, keys)
                 .await?;
         }
         self.departments.resolve(&mut self.lines, self.refs);
+        // The second pass needs only the verdicts and the resolved superiors.
+        self.claims = Claims::default();
+        self.graph = Graph::default();
         Ok(())
+    }
+
+    /// Room for about `rows` rows in all, scaled from what the rows so far took, so the
+    /// per-row stores do not grow (and briefly hold two copies) near the end of a big file.
+    pub fn reserve(&mut self, rows: usize) {
+        let so_far = self.lines.len().max(1);
+        if rows <= so_far {
+            return;
+        }
+        let more = |have: usize| (have * rows / so_far).saturating_sub(have);
+        self.lines.reserve(rows);
+        self.claims.keys.reserve(more(self.claims.keys.len()));
+        self.graph.reserve(rows, so_far);
+    }
+
+    /// Bytes held by the per-row state (for the debug log).
+    pub fn bytes(&self) -> usize {
+        self.lines.bytes() + self.claims.bytes() + self.graph.bytes()
     }
 
     /// How many users the import creates.
     pub fn creates(&self) -> u64 {
-        self.lines
-            .iter()
-            .filter(|l| l.recorded.is_none() && l.outcome == Outcome::Created)
-            .count() as u64
+        self.lines.creates()
     }
 }
 

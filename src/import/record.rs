@@ -79,6 +79,11 @@ impl Record {
         self.slots.resize(slots, None);
     }
 
+    /// About the bytes the row took in a delimited file: its cells and their delimiters.
+    pub fn size(&self) -> usize {
+        self.text.len() + self.cells.len()
+    }
+
     /// Appends an original cell and returns its index.
     pub fn push_cell(&mut self, value: &str) -> usize {
         let start = self.text.len();

@@ -21,6 +21,14 @@ pub enum Input {
 }
 
 impl Input {
+    /// Its length in bytes, when known.
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Bytes(bytes) => Some(bytes.len() as u64),
+        }
+    }
+
     /// A fresh reader from the start.
     pub fn open(&self) -> std::io::Result<Box<dyn BufRead + Send>> {
         Ok(match self {

@@ -3,91 +3,209 @@
 //! user, found in the row's namespace first, then in any; it must hold the superior role —
 //! stored, or given by `Superior=True` on its own row; a row whose superior fails fails too;
 //! and no chain of superiors, stored links included, may loop back on itself.
+//!
+//! Kept compactly for files of a million rows: the external ids rows have live in the
+//! planner's [`KeyTable`] (the same entries that claim them), references are a few bytes
+//! each with their texts in one string, and per-row and per-user marks are plain vectors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::index::{AMBIGUOUS, Index, KeyKind, KeyMap, Slot, key};
-use super::state::LineState;
+use super::index::{AMBIGUOUS, Index, KeyKind, Slot, key};
+use super::keys::KeyTable;
+use super::state::{Lines, line32};
 use crate::store::TenantId;
 use crate::store::entity::users;
 
 /// Who a row's superior is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// A stored user who stays stored (not a new row).
-    Stored(Uuid),
+    /// A stored user who stays stored (not a new row), by index slot.
+    Stored(Slot),
     /// The new user created by the row with this ordinal.
     Line(u32),
 }
 
+/// Each row's resolved superior, by row ordinal (8 bytes a row: the ordinal and the
+/// node as [`Node::pack`]s it).
+#[derive(Debug, Default)]
+pub struct Targets(Vec<(u32, u32)>);
+
+impl Targets {
+    /// The superior of row `ord`.
+    pub fn get(&self, ord: u32) -> Option<Target> {
+        self.0
+            .binary_search_by_key(&ord, |(o, _)| *o)
+            .ok()
+            .map(|i| Node::unpack(self.0[i].1).target())
+    }
+
+    /// Every row with a superior, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, Target)> + '_ {
+        self.0.iter().map(|(o, n)| (*o, Node::unpack(*n).target()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Node {
-    User(Uuid),
+    User(Slot),
     Line(u32),
 }
 
+/// The high bit of a packed node: a stored user's slot (else a row's ordinal). Slots and
+/// ordinals stay below it: neither a tenant nor a file reaches two billion users.
+const USER_BIT: u32 = 1 << 31;
+/// No value, in a packed [`Hop`].
+const NONE: u32 = u32::MAX;
+
+impl Node {
+    fn pack(self) -> u32 {
+        match self {
+            Node::User(s) => s | USER_BIT,
+            Node::Line(o) => o & !USER_BIT,
+        }
+    }
+
+    fn unpack(v: u32) -> Self {
+        if v & USER_BIT != 0 {
+            Node::User(v & !USER_BIT)
+        } else {
+            Node::Line(v)
+        }
+    }
+
+    fn target(self) -> Target {
+        match self {
+            Node::User(s) => Target::Stored(s),
+            Node::Line(o) => Target::Line(o),
+        }
+    }
+}
+
+/// A row's superior reference: the text in [`Graph::texts`], the namespace by number.
 struct Ref {
     ord: u32,
-    ext: Box<str>,
-    ns: Option<String>,
+    at: u32,
+    len: u16,
+    ns: u16,
 }
+
+const NO_NAMESPACE: u16 = u16::MAX;
+
+/// Where a reference leads: the node and, when it is a row of the file, its ordinal.
+#[derive(Debug, Clone, Copy)]
+struct Hop {
+    node: Node,
+    row: Option<u32>,
+}
+
+impl Hop {
+    /// 8 bytes; [`NONE`] in both halves for no hop.
+    fn pack(hop: Option<Hop>) -> (u32, u32) {
+        match hop {
+            None => (NONE, NONE),
+            Some(h) => (h.node.pack(), h.row.unwrap_or(NONE)),
+        }
+    }
+
+    fn unpack((node, row): (u32, u32)) -> Option<Hop> {
+        (node != NONE).then(|| Hop {
+            node: Node::unpack(node),
+            row: (row != NONE).then_some(row),
+        })
+    }
+}
+
+/// Row marks.
+const FLAG: u8 = 1;
+const FLAG_TRUE: u8 = 2;
+const CLEARED: u8 = 4;
 
 /// The superior links of a file, collected during the first pass.
 #[derive(Default)]
 pub struct Graph {
     refs: Vec<Ref>,
-    /// Rows that clear their superior.
-    cleared: HashSet<u32>,
-    /// External ids the file's rows have, per namespace and in any namespace.
-    exact: KeyMap<u32>,
-    any: KeyMap<u32>,
-    /// Rows with a Superior cell: whether they will hold the role.
-    flags: HashMap<u32, bool>,
-    /// Stored users that are rows of the file, both ways.
-    slot_ord: HashMap<Slot, u32>,
-    ord_slot: HashMap<u32, Slot>,
+    texts: String,
+    namespaces: Vec<String>,
+    /// By row: its Superior cell and whether it clears its superior.
+    marks: Vec<u8>,
+    /// By stored user: 1 + the ordinal of the row about it, 0 for none.
+    slot_ord: Vec<u32>,
 }
 
 impl Graph {
-    /// Notes row `ord`: its external id after the import (`ns`, `ext`), its stored user,
-    /// its Superior cell, and its SuperiorExternalId cell (`Some("")` clears).
+    /// Notes row `ord` (at `line`): its external id after the import (`ns`, `ext`, kept
+    /// in `keys`), its stored user, its Superior cell, and its SuperiorExternalId cell
+    /// (`Some("")` clears).
     #[allow(clippy::too_many_arguments)]
     pub fn note(
         &mut self,
+        keys: &mut KeyTable,
         ord: u32,
+        line: u64,
         own: Option<(&str, &str)>,
         slot: Option<Slot>,
         flag: Option<bool>,
         superior: Option<&str>,
         row_ns: Option<String>,
     ) {
+        let line = line32(line);
         if let Some((ns, ext)) = own {
-            self.exact.insert(key(KeyKind::External, ns, ext), ord);
-            self.any
-                .entry(key(KeyKind::ExternalAny, "", ext))
-                .and_modify(|o| *o = AMBIGUOUS)
-                .or_insert(ord);
+            let _ = keys.first(key(KeyKind::External, ns, ext), line);
+            keys.set_or(key(KeyKind::ExternalAny, "", ext), line, AMBIGUOUS);
         }
-        if let Some(slot) = slot {
-            self.slot_ord.insert(slot, ord);
-            self.ord_slot.insert(ord, slot);
+        if let Some(slot) = slot.filter(|s| *s != AMBIGUOUS) {
+            let at = slot as usize;
+            if self.slot_ord.len() <= at {
+                self.slot_ord.resize(at + 1, 0);
+            }
+            self.slot_ord[at] = ord + 1;
         }
+        let mut mark = 0;
         if let Some(f) = flag {
-            self.flags.insert(ord, f);
+            mark |= FLAG | if f { FLAG_TRUE } else { 0 };
         }
         match superior {
-            Some("") => {
-                self.cleared.insert(ord);
+            Some("") => mark |= CLEARED,
+            Some(ext) if self.texts.len() + ext.len() <= u32::MAX as usize => {
+                let ns = match row_ns {
+                    None => NO_NAMESPACE,
+                    Some(ns) => match self.namespaces.iter().position(|n| *n == ns) {
+                        Some(i) => i as u16,
+                        None => {
+                            self.namespaces.push(ns);
+                            (self.namespaces.len() - 1) as u16
+                        }
+                    },
+                };
+                self.refs.push(Ref {
+                    ord,
+                    at: self.texts.len() as u32,
+                    len: u16::try_from(ext.len()).unwrap_or(u16::MAX),
+                    ns,
+                });
+                self.texts.push_str(ext);
             }
-            Some(ext) => self.refs.push(Ref {
-                ord,
-                ext: ext.into(),
-                ns: row_ns,
-            }),
-            None => {}
+            _ => {}
+        }
+        if mark != 0 {
+            let at = ord as usize;
+            if self.marks.len() <= at {
+                self.marks.resize(at + 1, 0);
+            }
+            self.marks[at] |= mark;
+        }
+    }
+
+    /// Room for `rows` rows in all, scaled from the first `so_far`.
+    pub fn reserve(&mut self, rows: usize, so_far: usize) {
+        let more = |have: usize| (have * rows / so_far.max(1)).saturating_sub(have);
+        self.refs.reserve(more(self.refs.len()));
+        self.texts.reserve(more(self.texts.len()));
+        if !self.marks.is_empty() {
+            self.marks.reserve(rows.saturating_sub(self.marks.len()));
         }
     }
 
@@ -96,87 +214,132 @@ impl Graph {
         self.refs.is_empty()
     }
 
+    /// Bytes held (for the debug log).
+    pub fn bytes(&self) -> usize {
+        self.refs.capacity() * std::mem::size_of::<Ref>()
+            + self.texts.capacity()
+            + self.marks.capacity()
+            + self.slot_ord.capacity() * 4
+    }
+
+    fn ext(&self, r: &Ref) -> &str {
+        let at = r.at as usize;
+        &self.texts[at..at + usize::from(r.len)]
+    }
+
+    fn mark(&self, ord: u32) -> u8 {
+        self.marks.get(ord as usize).copied().unwrap_or(0)
+    }
+
+    /// The Superior cell of row `ord`.
+    fn flag(&self, ord: u32) -> Option<bool> {
+        let m = self.mark(ord);
+        (m & FLAG != 0).then_some(m & FLAG_TRUE != 0)
+    }
+
+    /// The row about stored user `slot`.
+    fn ord_of_slot(&self, slot: Slot) -> Option<u32> {
+        self.slot_ord
+            .get(slot as usize)
+            .and_then(|o| o.checked_sub(1))
+    }
+
+    /// The stored user row `ord` is about (as noted).
+    fn slot_of_ord(&self, lines: &Lines, ord: u32) -> Option<Slot> {
+        lines
+            .slot(ord as usize)
+            .filter(|s| self.ord_of_slot(*s) == Some(ord))
+    }
+
+    /// The position in `refs` of row `ord`'s reference.
+    fn ref_at(&self, ord: u32) -> Option<usize> {
+        self.refs.binary_search_by_key(&ord, |r| r.ord).ok()
+    }
+
     /// Resolves every reference, failing the rows whose superior is unknown, not a superior,
     /// failing itself, or part of a loop. Returns each remaining row's superior.
     pub async fn resolve<C: ConnectionTrait>(
-        &self,
+        &mut self,
         db: &C,
         tenant: TenantId,
-        lines: &mut [LineState],
+        lines: &mut Lines,
         index: &Index,
-    ) -> crate::Result<HashMap<u32, Target>> {
-        let mut targets: HashMap<u32, (Node, Option<u32>)> = HashMap::new();
-        for r in &self.refs {
-            let Some(line) = lines.get_mut(r.ord as usize) else {
-                continue;
-            };
-            if !line.ok() {
+        keys: KeyTable,
+    ) -> crate::Result<Targets> {
+        // Rows replayed from an earlier attempt are noted before their batch's other rows.
+        self.refs.sort_by_key(|r| r.ord);
+        let mut hops: Vec<(u32, u32)> = vec![(NONE, NONE); self.refs.len()];
+        for (i, r) in self.refs.iter().enumerate() {
+            if !lines.ok(r.ord as usize) {
                 continue;
             }
-            match self.find(r, index) {
-                Err(m) => line.fail(m),
-                Ok((node, file_ord)) => {
-                    if let Some(o) = file_ord
-                        && lines.get(o as usize).is_some_and(|l| !l.ok())
-                    {
-                        // Reported by the cascade below, naming the superior's line.
-                        targets.insert(r.ord, (node, file_ord));
-                        continue;
-                    }
-                    let is_superior = match (file_ord.and_then(|o| self.flags.get(&o)), node) {
-                        (Some(f), _) => *f,
-                        (None, Node::User(id)) => index.superiors.contains(&id),
-                        (None, Node::Line(_)) => false,
-                    };
-                    if is_superior {
-                        targets.insert(r.ord, (node, file_ord));
-                        continue;
-                    }
-                    let hint = file_ord
-                        .and_then(|o| lines.get(o as usize))
-                        .map(|l| format!("; set Superior to True on line {}", l.line))
-                        .unwrap_or_default();
-                    if let Some(line) = lines.get_mut(r.ord as usize) {
-                        line.fail(format!(
-                            "superior `{}` does not hold the superior role{hint}",
-                            r.ext
-                        ));
-                    }
+            let hop = match self.find(r, index, &keys, lines) {
+                Err(m) => {
+                    lines.fail(r.ord as usize, m);
+                    continue;
                 }
+                Ok(hop) => hop,
+            };
+            if let Some(o) = hop.row
+                && !lines.ok(o as usize)
+            {
+                // Reported by the cascade below, naming the superior's line.
+                hops[i] = Hop::pack(Some(hop));
+                continue;
             }
+            let is_superior = match (hop.row.and_then(|o| self.flag(o)), hop.node) {
+                (Some(f), _) => f,
+                (None, Node::User(slot)) => index
+                    .ids
+                    .get(slot as usize)
+                    .is_some_and(|id| index.superiors.contains(id)),
+                (None, Node::Line(_)) => false,
+            };
+            if is_superior {
+                hops[i] = Hop::pack(Some(hop));
+                continue;
+            }
+            let hint = hop
+                .row
+                .and_then(|o| lines.line(o as usize))
+                .map(|l| format!("; set Superior to True on line {l}"))
+                .unwrap_or_default();
+            let m = format!(
+                "superior `{}` does not hold the superior role{hint}",
+                self.ext(r)
+            );
+            lines.fail(r.ord as usize, m);
         }
-        self.cascade(lines, &targets);
-        self.cycles(db, tenant, lines, index, &targets).await?;
-        self.cascade(lines, &targets);
-        Ok(targets
-            .into_iter()
-            .filter(|(ord, _)| lines.get(*ord as usize).is_some_and(LineState::ok))
-            .map(|(ord, (node, _))| {
-                let t = match node {
-                    Node::User(id) => Target::Stored(id),
-                    Node::Line(o) => Target::Line(o),
-                };
-                (ord, t)
-            })
-            .collect())
+        // The rest needs no keys: a million-row file's biggest table goes first.
+        drop(keys);
+        self.cascade(lines, &hops);
+        self.cycles(db, tenant, lines, index, &hops).await?;
+        self.cascade(lines, &hops);
+        Ok(Targets(
+            self.refs
+                .iter()
+                .zip(hops)
+                .filter_map(|(r, hop)| {
+                    let hop = Hop::unpack(hop)?;
+                    lines.ok(r.ord as usize).then_some((r.ord, hop.node.pack()))
+                })
+                .collect(),
+        ))
     }
 
     /// A row whose superior's row fails, fails too (until nothing changes).
-    fn cascade(&self, lines: &mut [LineState], targets: &HashMap<u32, (Node, Option<u32>)>) {
+    fn cascade(&self, lines: &mut Lines, hops: &[(u32, u32)]) {
         loop {
             let mut changed = false;
-            for r in &self.refs {
-                let Some((_, Some(o))) = targets.get(&r.ord) else {
+            for (r, hop) in self.refs.iter().zip(hops) {
+                let Some(Hop { row: Some(o), .. }) = Hop::unpack(*hop) else {
                     continue;
                 };
-                let o = *o;
-                let ok_self = lines.get(r.ord as usize).is_some_and(LineState::ok);
-                let ok_target = lines.get(o as usize).is_some_and(LineState::ok);
-                if ok_self && !ok_target {
-                    let at = lines.get(o as usize).map(|l| l.line).unwrap_or_default();
-                    if let Some(l) = lines.get_mut(r.ord as usize) {
-                        l.fail(format!("superior `{}` (line {at}) has errors", r.ext));
-                    }
+                let o = o as usize;
+                if lines.ok(r.ord as usize) && !lines.ok(o) {
+                    let at = lines.line(o).unwrap_or_default();
+                    let m = format!("superior `{}` (line {at}) has errors", self.ext(r));
+                    lines.fail(r.ord as usize, m);
                     changed = true;
                 }
             }
@@ -186,48 +349,56 @@ impl Graph {
         }
     }
 
-    /// The superior of `r`: the node and, when it is a row of the file, its ordinal.
-    fn find(&self, r: &Ref, index: &Index) -> Result<(Node, Option<u32>), String> {
-        let from_slot = |slot: Slot| -> Result<(Node, Option<u32>), String> {
+    /// Where reference `r` leads.
+    fn find(&self, r: &Ref, index: &Index, keys: &KeyTable, lines: &Lines) -> Result<Hop, String> {
+        let ext = self.ext(r);
+        let ambiguous = || format!("SuperiorExternalId `{ext}` is used in several sub-tenants");
+        let from_slot = |slot: Slot| -> Result<Hop, String> {
             if slot == AMBIGUOUS {
-                return Err(format!(
-                    "SuperiorExternalId `{}` is used in several sub-tenants",
-                    r.ext
-                ));
+                return Err(ambiguous());
             }
-            let id = index.ids.get(slot as usize).copied().unwrap_or_default();
-            Ok((Node::User(id), self.slot_ord.get(&slot).copied()))
+            Ok(Hop {
+                node: Node::User(slot),
+                row: self.ord_of_slot(slot),
+            })
         };
-        let from_ord = |ord: u32| -> Result<(Node, Option<u32>), String> {
-            if ord == AMBIGUOUS {
-                return Err(format!(
-                    "SuperiorExternalId `{}` is used in several sub-tenants",
-                    r.ext
-                ));
+        // A row of the file, by its line; a row about a stored user stands for that user.
+        let from_line = |line: u32| -> Option<Result<Hop, String>> {
+            if line == AMBIGUOUS {
+                return Some(Err(ambiguous()));
             }
-            // A row about a stored user stands for that user.
-            match self.ord_slot.get(&ord) {
-                Some(slot) => from_slot(*slot),
-                None => Ok((Node::Line(ord), Some(ord))),
-            }
+            let ord = lines.ord_of_line(u64::from(line))? as u32;
+            Some(match self.slot_of_ord(lines, ord) {
+                Some(slot) => from_slot(slot),
+                None => Ok(Hop {
+                    node: Node::Line(ord),
+                    row: Some(ord),
+                }),
+            })
         };
-        if let Some(ns) = &r.ns {
-            if let Some(o) = self.exact.get(&key(KeyKind::External, ns, &r.ext)) {
-                return from_ord(*o);
+        if r.ns != NO_NAMESPACE {
+            let ns = self.namespaces[usize::from(r.ns)].as_str();
+            if let Some(found) = keys
+                .get(key(KeyKind::External, ns, ext))
+                .and_then(from_line)
+            {
+                return found;
             }
-            if let Some(s) = index.find(KeyKind::External, ns, &r.ext) {
+            if let Some(s) = index.find(KeyKind::External, ns, ext) {
                 return from_slot(s);
             }
         }
-        if let Some(o) = self.any.get(&key(KeyKind::ExternalAny, "", &r.ext)) {
-            return from_ord(*o);
+        if let Some(found) = keys
+            .get(key(KeyKind::ExternalAny, "", ext))
+            .and_then(from_line)
+        {
+            return found;
         }
-        if let Some(s) = index.find(KeyKind::ExternalAny, "", &r.ext) {
+        if let Some(s) = index.find(KeyKind::ExternalAny, "", ext) {
             return from_slot(s);
         }
         Err(format!(
-            "superior `{}` is neither in the file nor stored",
-            r.ext
+            "superior `{ext}` is neither in the file nor stored"
         ))
     }
 
@@ -235,80 +406,92 @@ impl Graph {
         &self,
         db: &C,
         tenant: TenantId,
-        lines: &mut [LineState],
+        lines: &mut Lines,
         index: &Index,
-        targets: &HashMap<u32, (Node, Option<u32>)>,
+        hops: &[(u32, u32)],
     ) -> crate::Result<()> {
-        if targets.is_empty() {
+        if hops.iter().all(|h| Hop::unpack(*h).is_none()) {
             return Ok(());
         }
-        let stored: HashMap<Uuid, Uuid> = tenant
+        // The stored superior of each stored user, by slot.
+        let links: Vec<(Uuid, Option<Uuid>)> = tenant
             .find::<users::Entity>()
             .select_only()
             .column(users::Column::Id)
             .column(users::Column::SuperiorId)
             .filter(users::Column::SuperiorId.is_not_null())
-            .into_tuple::<(Uuid, Option<Uuid>)>()
+            .into_tuple()
             .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|(id, s)| s.map(|s| (id, s)))
-            .collect();
-        let mut user_ord: HashMap<Uuid, u32> = HashMap::new();
-        for (slot, ord) in &self.slot_ord {
-            if let Some(id) = index.ids.get(*slot as usize) {
-                user_ord.insert(*id, *ord);
+            .await?;
+        let mut up: Vec<Slot> = Vec::new();
+        if !links.is_empty() {
+            up = vec![AMBIGUOUS; index.len()];
+            for (id, superior) in links {
+                if let (Some(a), Some(b)) =
+                    (index.slot_of(&id), superior.and_then(|s| index.slot_of(&s)))
+                {
+                    up[a as usize] = b;
+                }
             }
         }
-        let ref_of: HashMap<u32, &str> = self.refs.iter().map(|r| (r.ord, &*r.ext)).collect();
         let row_of = |n: Node| match n {
             Node::Line(o) => Some(o),
-            Node::User(id) => user_ord.get(&id).copied(),
+            Node::User(slot) => self.ord_of_slot(slot),
         };
         let next = |n: Node| -> Option<Node> {
-            match row_of(n) {
-                Some(o) if targets.contains_key(&o) => targets.get(&o).map(|t| t.0),
-                Some(o) if self.cleared.contains(&o) || ref_of.contains_key(&o) => None,
-                _ => match n {
-                    Node::User(id) => stored.get(&id).map(|s| Node::User(*s)),
-                    Node::Line(_) => None,
-                },
+            if let Some(o) = row_of(n)
+                && let Some(i) = self.ref_at(o)
+            {
+                // The row names a superior: the link after the import (none if it fails).
+                return Hop::unpack(hops[i]).map(|h| h.node);
+            }
+            if row_of(n).is_some_and(|o| self.mark(o) & CLEARED != 0) {
+                return None;
+            }
+            match n {
+                Node::User(slot) => up
+                    .get(slot as usize)
+                    .filter(|s| **s != AMBIGUOUS)
+                    .map(|s| Node::User(*s)),
+                Node::Line(_) => None,
             }
         };
-        let mut done: HashSet<Node> = HashSet::new();
+        let mut done_rows = vec![false; lines.len()];
+        let mut done_users = vec![false; index.len()];
+        let done = |n: Node, rows: &[bool], users: &[bool]| match n {
+            Node::Line(o) => rows.get(o as usize).copied().unwrap_or(false),
+            Node::User(s) => users.get(s as usize).copied().unwrap_or(false),
+        };
         let mut failing: Vec<(u32, String)> = Vec::new();
-        for r in &self.refs {
-            if !targets.contains_key(&r.ord) {
+        for (r, hop) in self.refs.iter().zip(hops) {
+            if Hop::unpack(*hop).is_none() {
                 continue;
             }
-            let start = match self.ord_slot.get(&r.ord) {
-                Some(slot) => {
-                    Node::User(index.ids.get(*slot as usize).copied().unwrap_or_default())
-                }
+            let start = match self.slot_of_ord(lines, r.ord) {
+                Some(slot) => Node::User(slot),
                 None => Node::Line(r.ord),
             };
             let mut path = vec![start];
             let mut seen: HashSet<Node> = HashSet::from([start]);
             let mut current = start;
             while let Some(n) = next(current) {
-                if done.contains(&n) {
+                if done(n, &done_rows, &done_users) {
                     break;
                 }
                 if !seen.insert(n) {
-                    // A loop from `n` back to `n`.
+                    // A loop from `n` back to `n`; each member names the next as superior.
                     let from = path.iter().position(|p| *p == n).unwrap_or(0);
-                    let cycle: Vec<Node> = path[from..].to_vec();
-                    // Each member of the loop names the next one as its superior.
+                    let cycle = &path[from..];
                     let mut ring: Vec<String> = cycle
                         .iter()
-                        .filter_map(|c| row_of(*c).and_then(|o| ref_of.get(&o)))
-                        .map(|e| format!("`{e}`"))
+                        .filter_map(|c| row_of(*c).and_then(|o| self.ref_at(o)))
+                        .map(|i| format!("`{}`", self.ext(&self.refs[i])))
                         .collect();
                     if let Some(first) = ring.first().cloned() {
                         ring.push(first);
                     }
                     let text = ring.join(" → ");
-                    for c in &cycle {
+                    for c in cycle {
                         if let Some(o) = row_of(*c) {
                             failing.push((o, format!("cyclic superiors: {text}")));
                         }
@@ -318,12 +501,23 @@ impl Graph {
                 path.push(n);
                 current = n;
             }
-            done.extend(path);
+            for n in path {
+                match n {
+                    Node::Line(o) => {
+                        if let Some(d) = done_rows.get_mut(o as usize) {
+                            *d = true;
+                        }
+                    }
+                    Node::User(s) => {
+                        if let Some(d) = done_users.get_mut(s as usize) {
+                            *d = true;
+                        }
+                    }
+                }
+            }
         }
         for (ord, message) in failing {
-            if let Some(l) = lines.get_mut(ord as usize) {
-                l.fail(message);
-            }
+            lines.fail(ord as usize, message);
         }
         Ok(())
     }
