@@ -582,7 +582,7 @@ impl<'a> Planner<'a> {
 
     /// After the last batch: resolves superiors and departments across the file, then lets
     /// go of what only the first pass needs.
-    pub async fn finish<C: ConnectionTrait>(&mut self, db: &C) -> crate::Result<()> {
+    pub async fn finish(&mut self, db: &sea_orm::DatabaseConnection) -> crate::Result<()> {
         if !self.graph.is_empty() {
             let keys = std::mem::take(&mut self.claims.keys);
             self.targets = self

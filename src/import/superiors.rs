@@ -10,7 +10,8 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
+use futures_util::StreamExt;
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::index::{AMBIGUOUS, Index, KeyKind, Slot, key};
@@ -258,9 +259,9 @@ impl Graph {
 
     /// Resolves every reference, failing the rows whose superior is unknown, not a superior,
     /// failing itself, or part of a loop. Returns each remaining row's superior.
-    pub async fn resolve<C: ConnectionTrait>(
+    pub async fn resolve(
         &mut self,
-        db: &C,
+        db: &DatabaseConnection,
         tenant: TenantId,
         lines: &mut Lines,
         index: &Index,
@@ -402,9 +403,9 @@ impl Graph {
         ))
     }
 
-    async fn cycles<C: ConnectionTrait>(
+    async fn cycles(
         &self,
-        db: &C,
+        db: &DatabaseConnection,
         tenant: TenantId,
         lines: &mut Lines,
         index: &Index,
@@ -413,27 +414,30 @@ impl Graph {
         if hops.iter().all(|h| Hop::unpack(*h).is_none()) {
             return Ok(());
         }
-        // The stored superior of each stored user, by slot.
-        let links: Vec<(Uuid, Option<Uuid>)> = tenant
+        // The stored superior of each stored user, by slot (streamed: a tenant of a million
+        // users has nearly as many links).
+        let mut up: Vec<Slot> = Vec::new();
+        let mut links = tenant
             .find::<users::Entity>()
             .select_only()
             .column(users::Column::Id)
             .column(users::Column::SuperiorId)
             .filter(users::Column::SuperiorId.is_not_null())
-            .into_tuple()
-            .all(db)
+            .into_tuple::<(Uuid, Option<Uuid>)>()
+            .stream(db)
             .await?;
-        let mut up: Vec<Slot> = Vec::new();
-        if !links.is_empty() {
-            up = vec![AMBIGUOUS; index.len()];
-            for (id, superior) in links {
-                if let (Some(a), Some(b)) =
-                    (index.slot_of(&id), superior.and_then(|s| index.slot_of(&s)))
-                {
-                    up[a as usize] = b;
+        while let Some(link) = links.next().await {
+            let (id, superior) = link?;
+            if let (Some(a), Some(b)) =
+                (index.slot_of(&id), superior.and_then(|s| index.slot_of(&s)))
+            {
+                if up.is_empty() {
+                    up = vec![AMBIGUOUS; index.len()];
                 }
+                up[a as usize] = b;
             }
         }
+        drop(links);
         let row_of = |n: Node| match n {
             Node::Line(o) => Some(o),
             Node::User(slot) => self.ord_of_slot(slot),

@@ -30,7 +30,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     // readers proceed while the worker writes; `synchronous = NORMAL` is the setting WAL is
     // designed for (a commit is durable once the WAL is synced at checkpoints; a power cut
     // can lose the last commits, never corrupt); a 16 MiB page cache per pooled connection
-    // (the default is 2 MiB; an import's own connection gets 64 MiB, see `dedicated`); busy waits
+    // (the default is 2 MiB; an import's own connection gets 32 MiB, see `dedicated`); busy waits
     // up to 10 s for the writer lock instead of failing at once; `PRAGMA optimize` (after
     // imports) samples at most 1,000 rows per index instead of reading whole tables.
     options.map_sqlx_sqlite_opts(|o| {
@@ -53,9 +53,20 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// SQLite page cache of each pooled connection, in KiB (negative: a size, not pages).
 const POOL_CACHE: &str = "-16384";
 
-/// SQLite page cache of an import's own connection: the indexes of a tenant of 100,000
-/// users stay in memory while it writes (docs/performance.md).
-const IMPORT_CACHE: &str = "-65536";
+/// SQLite page cache of an import's own connection, in MiB (the pool's connections have
+/// 16): the hot part of the user indexes of a tenant of 100,000 users stays in memory while
+/// it writes; 64 MiB measured no faster and held 40 MB more (docs/performance.md). The
+/// environment variable `ROSTER_SQLITE_IMPORT_CACHE_MB` overrides it (memory against speed).
+const IMPORT_CACHE_MB: u32 = 32;
+
+fn import_cache() -> String {
+    let mb = std::env::var("ROSTER_SQLITE_IMPORT_CACHE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|mb| (1..=65_536).contains(mb))
+        .unwrap_or(IMPORT_CACHE_MB);
+    format!("-{}", mb * 1024)
+}
 
 /// SQLite: a pool of one connection to the same database file as `db`, for a long run of
 /// statements (an import) that should find its pages in one warm page cache, instead of
@@ -75,7 +86,7 @@ pub async fn dedicated(db: &DatabaseConnection) -> anyhow::Result<Option<Databas
         .max_connections(1)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with((*options).clone().pragma("cache_size", IMPORT_CACHE))
+        .connect_with((*options).clone().pragma("cache_size", import_cache()))
         .await?;
     Ok(Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
         pool,
