@@ -2,7 +2,7 @@
 //! run on one database, rows per second for: creating them, simulating a re-import with 1%
 //! changed, re-importing it for real, and exporting them; and, as the yardstick, the
 //! database's own bulk load of the same rows into a plain table (SQLite: one prepared insert
-//! per row in one transaction; PostgreSQL: COPY). Also prints the process's peak memory.
+//! per row in one transaction; PostgreSQL: COPY). Also prints the peak resident memory of each phase.
 //! Results and the command are recorded in docs/performance.md.
 
 use std::io::Write;
@@ -32,33 +32,7 @@ pub struct ImportBenchArgs {
     pub keep: bool,
 }
 
-const TENANT: &str = "slug: bench-import
-name: Import benchmark
-default_language: de
-languages: [de, en]
-features: {superiors: true}
-catalogs:
-  - {code: MAIN, name: Main}
-organisations:
-  - {code: ORG, name: Organisation}
-organisation_units:
-  - {code: OU0, name: Unit 0}
-  - {code: OU1, name: Unit 1, parent: OU0}
-  - {code: OU2, name: Unit 2, parent: OU0}
-  - {code: OU3, name: Unit 3, parent: OU0, sub_tenant: true}
-  - {code: OU4, name: Unit 4, parent: OU3}
-roles:
-  - {code: admin, name: Administrator, administrator: true, rights: [users]}
-  - {code: learner, name: Learner, kind: portal, scope: self}
-  - {code: superior, name: Superior, kind: portal, scope: assigned_learners, rights: [reports]}
-user_groups:
-  - {code: G0, name: Group 0}
-  - {code: G1, name: Group 1}
-  - {code: G2, name: Group 2}
-enrollment_profiles:
-  - {code: P0, name: Profile 0}
-  - {code: P1, name: Profile 1}
-";
+const TENANT: &str = include_str!("../../benches/bench-import.yaml");
 
 /// Writes the standard file of `n` users; every 100th row is a superior of the 99 after
 /// it; with `changed`, every 100th user has a new DataField01 (1%).
@@ -101,7 +75,13 @@ fn rate(rows: u64, secs: f64) -> f64 {
     rows as f64 / secs.max(1e-9)
 }
 
-/// Peak resident memory of this process (Linux), in MB.
+/// Starts a new peak: the next [`peak_mb`] is the highest resident memory from now on
+/// (Linux: writing 5 to `clear_refs` resets the process's `VmHWM`).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory of this process (Linux), in MB, since [`reset_peak`].
 fn peak_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -150,7 +130,7 @@ pub async fn run(args: ImportBenchArgs, url: Option<String>) -> anyhow::Result<(
 }
 
 async fn bench(args: &ImportBenchArgs, url: &str, dir: &Path) -> anyhow::Result<()> {
-    let db = crate::store::connect(url).await?;
+    let mut db = crate::store::connect(url).await?;
     crate::store::migrate(&db).await?;
     let backend = db.get_database_backend();
     let d = crate::tenancy::parse_descriptor(Path::new("bench-import.yaml"), TENANT)
@@ -168,6 +148,7 @@ async fn bench(args: &ImportBenchArgs, url: &str, dir: &Path) -> anyhow::Result<
         args.batch
     );
 
+    reset_peak();
     let bulk = bulk_load(&db, &first).await?;
     println!(
         "{:<34} {:>10.0} rows/s  (yardstick; peak {:.0} MB)",
@@ -175,6 +156,9 @@ async fn bench(args: &ImportBenchArgs, url: &str, dir: &Path) -> anyhow::Result<
         bulk,
         peak_mb().unwrap_or_default()
     );
+    // A fresh pool: the yardstick's connection and its page cache are not the import's.
+    db.close().await.ok();
+    db = crate::store::connect(url).await?;
     let layout = Layout::standard(ImportFormat::Csv);
     let mut options = Options {
         batch_size: args.batch,
@@ -193,11 +177,13 @@ async fn bench(args: &ImportBenchArgs, url: &str, dir: &Path) -> anyhow::Result<
             peak_mb().unwrap_or_default()
         );
     };
+    reset_peak();
     let t = Instant::now();
     let s = import(&db, &ctx, &first, &layout, &options).await?;
     report("create", &s, t.elapsed().as_secs_f64());
 
     options.simulate = true;
+    reset_peak();
     let t = Instant::now();
     let s = import(&db, &ctx, &second, &layout, &options).await?;
     report(
@@ -207,23 +193,23 @@ async fn bench(args: &ImportBenchArgs, url: &str, dir: &Path) -> anyhow::Result<
     );
 
     options.simulate = false;
+    reset_peak();
     let t = Instant::now();
     let s = import(&db, &ctx, &second, &layout, &options).await?;
     report("re-import, 1% changed", &s, t.elapsed().as_secs_f64());
 
+    reset_peak();
     let t = Instant::now();
     let mut sink = std::io::sink();
     let rows = crate::export::export_users(&db, &ctx, Scope::tenant(), &mut sink).await?;
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "{:<34} {:>10.0} rows/s  {:>5.2}× bulk  ({secs:.2} s)",
+        "{:<34} {:>10.0} rows/s  {:>5.2}× bulk  ({secs:.2} s; peak {:.0} MB)",
         "export",
         rate(rows, secs),
-        rate(rows, secs) / bulk
+        rate(rows, secs) / bulk,
+        peak_mb().unwrap_or_default()
     );
-    if let Some(mb) = peak_mb() {
-        println!("peak memory (VmHWM): {mb:.0} MB");
-    }
     db.close().await.ok();
     Ok(())
 }

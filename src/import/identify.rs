@@ -16,7 +16,7 @@ use super::keys::KeyTable;
 use super::refs::Refs;
 use super::report::MatchedBy;
 use super::row::{Cell, Row, Val};
-use super::state::line32;
+use super::state::Lines;
 
 /// Who a row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +32,10 @@ pub enum Who {
     New,
 }
 
-/// What rows of this file have taken so far, with the line taking it.
+/// What rows of this file have taken so far, with the row (by ordinal) taking it.
 #[derive(Debug, Default)]
 pub struct Claims {
-    /// Stored users, by slot: the line of the row about it (0: none yet).
+    /// Stored users, by slot: 1 + the ordinal of the row about it (0: none yet).
     users: Vec<u32>,
     /// Everything else, by key (the key's kind is part of its hash): the identities of new
     /// users, login names, external ids and user numbers rows give, each user's extended
@@ -44,8 +44,14 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// Takes a stored user for `line`; the line of an earlier claim is an error.
-    pub fn user(&mut self, slot: Slot, line: u64, extra: Option<&str>) -> Result<(), String> {
+    /// Takes a stored user for row `ord`; an earlier claim is an error naming its line.
+    pub fn user(
+        &mut self,
+        slot: Slot,
+        ord: u32,
+        extra: Option<&str>,
+        lines: &Lines,
+    ) -> Result<(), String> {
         let first = match extra {
             None => {
                 let at = slot as usize;
@@ -54,56 +60,59 @@ impl Claims {
                 }
                 match self.users[at] {
                     0 => {
-                        self.users[at] = line32(line);
+                        self.users[at] = ord + 1;
                         return Ok(());
                     }
-                    first => first,
+                    first => first - 1,
                 }
             }
             // Extended properties: once per user *and* property.
             Some(name) => match self
                 .keys
-                .first(key(KeyKind::Login, &slot.to_string(), name), line32(line))
+                .first(key(KeyKind::Login, &slot.to_string(), name), ord)
             {
                 Ok(()) => return Ok(()),
                 Err(first) => first,
             },
         };
+        let first = line_of(lines, first);
         Err(match extra {
             None => format!("the same user as line {first}; a user may appear only once per file"),
             Some(name) => format!("property `{name}` of this user is already on line {first}"),
         })
     }
 
-    /// Takes the identity of a new user (its first key) for `line`.
+    /// Takes the identity of a new user (its first key) for row `ord`.
     pub fn new_user(
         &mut self,
         k: u64,
         by: MatchedBy,
-        line: u64,
+        ord: u32,
         value: &str,
+        lines: &Lines,
     ) -> Result<(), String> {
-        self.keys.first(k, line32(line)).map_err(|first| {
+        self.keys.first(k, ord).map_err(|first| {
             format!(
-                "the same user as line {first} (same {} `{value}`); a user may appear only once per file",
+                "the same user as line {} (same {} `{value}`); a user may appear only once per file",
+                line_of(lines, first),
                 by.as_str()
             )
         })
     }
 
-    /// The line of another row than `line` that takes `k`.
-    pub fn other(&self, k: u64, line: u64) -> Option<u32> {
-        self.keys.get(k).filter(|first| *first != line32(line))
+    /// Another row than `ord` that takes `k`.
+    pub fn other(&self, k: u64, ord: u32) -> Option<u32> {
+        self.keys.get(k).filter(|first| *first != ord)
     }
 
-    /// Takes `k` for `line` (kept by the first row taking it).
-    pub fn take(&mut self, k: u64, line: u64) {
-        let _ = self.keys.first(k, line32(line));
+    /// Takes `k` for row `ord` (kept by the first row taking it).
+    pub fn take(&mut self, k: u64, ord: u32) {
+        let _ = self.keys.first(k, ord);
     }
 
-    /// Whether a row other than `line` takes login name `login`.
-    pub fn login_taken(&self, login: &str, line: u64) -> Option<u32> {
-        self.other(key(KeyKind::Login, "", login), line)
+    /// Another row than `ord` that takes login name `login`.
+    pub fn login_taken(&self, login: &str, ord: u32) -> Option<u32> {
+        self.other(key(KeyKind::Login, "", login), ord)
     }
 
     /// Bytes held (for the debug log).
@@ -111,10 +120,15 @@ impl Claims {
         self.users.capacity() * 4 + self.keys.bytes()
     }
 
-    /// Takes a login name for `line`.
-    pub fn take_login(&mut self, login: &str, line: u64) {
-        self.take(key(KeyKind::Login, "", login), line);
+    /// Takes a login name for row `ord`.
+    pub fn take_login(&mut self, login: &str, ord: u32) {
+        self.take(key(KeyKind::Login, "", login), ord);
     }
+}
+
+/// The file line of row `ord`.
+pub fn line_of(lines: &Lines, ord: u32) -> u64 {
+    lines.line(ord as usize).unwrap_or_default()
 }
 
 /// T3: the namespace a row's external ids live in: from its OrganisationUnit column, or

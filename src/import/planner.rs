@@ -13,7 +13,7 @@ use super::diff::{self, Env};
 use super::digest::Spec;
 use super::fetch::{self, Needs};
 use super::fields::ImportField as F;
-use super::identify::{Claims, Who, first_key, identify, row_namespace};
+use super::identify::{Claims, Who, first_key, identify, line_of, row_namespace};
 use super::index::{Index, KeyKind, Slot};
 use super::layout::Layout;
 use super::record::Record;
@@ -132,6 +132,11 @@ impl<'a> Planner<'a> {
     ) -> crate::Result<()> {
         let base = self.lines.len();
         let t0 = std::time::Instant::now();
+        // Every row of the batch has its ordinal (and line) before any is planned: claims
+        // name the row taking them, which may be an earlier row of this batch.
+        for rec in batch {
+            self.lines.push(LineState::new(rec.line));
+        }
         let mut items = Vec::with_capacity(batch.len());
         for (i, rec) in batch.iter().enumerate() {
             let ord = (base + i) as u32;
@@ -144,7 +149,7 @@ impl<'a> Planner<'a> {
                     self.note_failed(rec, ord);
                     Item::Done(LineState::error(rec.line, m))
                 }
-                Ok(row) => match self.claim(&row) {
+                Ok(row) => match self.claim(&row, ord) {
                     Ok(Who::Stored { slot, by }) if self.same(&row, slot) => {
                         Item::Same { row, slot, by }
                     }
@@ -212,7 +217,7 @@ impl<'a> Planner<'a> {
                     state
                 }
             };
-            self.lines.push(state);
+            self.lines.set(base + i, state);
         }
         tracing::debug!(
             parse_ms = (t1 - t0).as_millis() as u64,
@@ -242,9 +247,10 @@ impl<'a> Planner<'a> {
         let slot = r.user_id.and_then(|id| self.index.slot_of(&id));
         if let Ok(row) = parse(rec, self.layout, &self.labels, self.refs) {
             if let Some(slot) = slot {
-                let _ = self.claims.user(slot, rec.line, self.extra(&row));
+                let extra = self.extra(&row);
+                let _ = self.claims.user(slot, ord, extra, &self.lines);
             } else if let Some((k, by, v)) = first_key(&row, self.refs) {
-                let _ = self.claims.new_user(k, by, rec.line, &v);
+                let _ = self.claims.new_user(k, by, ord, &v, &self.lines);
             }
             let ns = row_namespace(&row, self.refs);
             let own = row
@@ -289,7 +295,6 @@ impl<'a> Planner<'a> {
         self.graph.note(
             &mut self.claims.keys,
             ord,
-            rec.line,
             Some((&ns, ext)),
             None,
             None,
@@ -316,10 +321,13 @@ impl<'a> Planner<'a> {
     }
 
     /// U4 plus the file's own consistency: a user once per file.
-    fn claim(&mut self, row: &Row) -> Result<Who, String> {
+    fn claim(&mut self, row: &Row, ord: u32) -> Result<Who, String> {
         let who = identify(row, self.refs, self.index)?;
         match who {
-            Who::Stored { slot, .. } => self.claims.user(slot, row.line, self.extra(row))?,
+            Who::Stored { slot, .. } => {
+                let extra = self.extra(row);
+                self.claims.user(slot, ord, extra, &self.lines)?
+            }
             Who::New => {
                 if matches!(
                     self.layout.kind,
@@ -333,7 +341,7 @@ impl<'a> Planner<'a> {
                     ));
                 }
                 if let Some((k, by, v)) = first_key(row, self.refs) {
-                    self.claims.new_user(k, by, row.line, &v)?;
+                    self.claims.new_user(k, by, ord, &v, &self.lines)?;
                 }
             }
         }
@@ -377,9 +385,9 @@ impl<'a> Planner<'a> {
         Ok(taken)
     }
 
-    fn login_free(&self, candidate: &str, line: u64, taken: &HashSet<String>) -> bool {
+    fn login_free(&self, candidate: &str, ord: u32, taken: &HashSet<String>) -> bool {
         !(self.index.has_login(candidate)
-            || self.claims.login_taken(candidate, line).is_some()
+            || self.claims.login_taken(candidate, ord).is_some()
             || taken.contains(candidate))
     }
 
@@ -404,14 +412,15 @@ impl<'a> Planner<'a> {
             Who::New => {
                 let login = match row.text(F::Login) {
                     Some(l) => {
-                        if let Some(first) = self.claims.login_taken(l, line) {
+                        if let Some(first) = self.claims.login_taken(l, ord) {
+                            let first = line_of(&self.lines, first);
                             return fail(
                                 state,
                                 format!("Uid `{l}` is already given on line {first}"),
                             );
                         }
-                        if !self.login_free(l, line, taken) {
-                            let free = suggest_login(l, |c| !self.login_free(c, line, taken));
+                        if !self.login_free(l, ord, taken) {
+                            let free = suggest_login(l, |c| !self.login_free(c, ord, taken));
                             return fail(
                                 state,
                                 format!("Uid `{l}` is taken; a free one is `{free}`"),
@@ -424,20 +433,20 @@ impl<'a> Planner<'a> {
                             row.text(F::FirstName).unwrap_or(""),
                             row.text(F::LastName).unwrap_or(""),
                         );
-                        suggest_login(&base, |c| !self.login_free(c, line, taken))
+                        suggest_login(&base, |c| !self.login_free(c, ord, taken))
                     }
                 };
                 let d = match diff::new_user(row, &login, env) {
                     Ok(d) => d,
                     Err(m) => return fail(state, m),
                 };
-                if let Err(m) = self.claim_keys(&d, None, line) {
+                if let Err(m) = self.claim_keys(&d, None, ord) {
                     return fail(state, m);
                 }
                 if let Err(m) = self.departments.note(row, ord, line, self.refs) {
                     return fail(state, m);
                 }
-                self.claims.take_login(&login, line);
+                self.claims.take_login(&login, ord);
                 state.outcome = Outcome::Created;
                 state.login = Some(login.into_boxed_str());
                 let own = d.new_external.clone();
@@ -473,15 +482,16 @@ impl<'a> Planner<'a> {
                     Err(m) => return fail(state, m),
                 };
                 if let Some(l) = &d.new_login {
-                    if let Some(first) = self.claims.login_taken(l, line) {
+                    if let Some(first) = self.claims.login_taken(l, ord) {
+                        let first = line_of(&self.lines, first);
                         return fail(state, format!("Uid `{l}` is already given on line {first}"));
                     }
-                    if !self.login_free(l, line, taken) {
+                    if !self.login_free(l, ord, taken) {
                         return fail(state, format!("Uid `{l}` is taken"));
                     }
-                    self.claims.take_login(l, line);
+                    self.claims.take_login(l, ord);
                 }
-                if let Err(m) = self.claim_keys(&d, Some(slot), line) {
+                if let Err(m) = self.claim_keys(&d, Some(slot), ord) {
                     return fail(state, m);
                 }
                 if let Err(m) = self.departments.note(row, ord, line, self.refs) {
@@ -513,7 +523,7 @@ impl<'a> Planner<'a> {
     }
 
     /// T3/U3: external ids and user numbers the row gives must be free.
-    fn claim_keys(&mut self, d: &diff::Diff, own: Option<Slot>, line: u64) -> Result<(), String> {
+    fn claim_keys(&mut self, d: &diff::Diff, own: Option<Slot>, ord: u32) -> Result<(), String> {
         if let Some((ns, ext)) = &d.new_external {
             if let Some(other) = self.index.find(KeyKind::External, ns, ext)
                 && Some(other) != own
@@ -523,12 +533,13 @@ impl<'a> Planner<'a> {
                 ));
             }
             let k = super::index::key(KeyKind::External, ns, ext);
-            if let Some(first) = self.claims.other(k, line) {
+            if let Some(first) = self.claims.other(k, ord) {
+                let first = line_of(&self.lines, first);
                 return Err(format!(
                     "ExternalId `{ext}` is already given on line {first}"
                 ));
             }
-            self.claims.take(k, line);
+            self.claims.take(k, ord);
         }
         if let Some(n) = &d.new_user_number {
             if let Some(other) = self.index.find(KeyKind::UserNumber, "", n)
@@ -537,10 +548,11 @@ impl<'a> Planner<'a> {
                 return Err(format!("UserNumber `{n}` is already used by another user"));
             }
             let k = super::index::key(KeyKind::UserNumber, "", n);
-            if let Some(first) = self.claims.other(k, line) {
+            if let Some(first) = self.claims.other(k, ord) {
+                let first = line_of(&self.lines, first);
                 return Err(format!("UserNumber `{n}` is already given on line {first}"));
             }
-            self.claims.take(k, line);
+            self.claims.take(k, ord);
         }
         Ok(())
     }
@@ -567,16 +579,8 @@ impl<'a> Planner<'a> {
             },
         };
         if flag.is_some() || superior.is_some() || own.is_some() {
-            self.graph.note(
-                &mut self.claims.keys,
-                ord,
-                row.line,
-                own,
-                slot,
-                flag,
-                superior,
-                ns,
-            );
+            self.graph
+                .note(&mut self.claims.keys, ord, own, slot, flag, superior, ns);
         }
     }
 

@@ -140,7 +140,26 @@ impl Lines {
 
     /// Adds the next row's verdict.
     pub fn push(&mut self, s: LineState) {
-        let ord = self.items.len() as u32;
+        self.items.push(Compact {
+            line: 0,
+            slot: NO_SLOT,
+            login_at: NO_LOGIN,
+            outcome: Outcome::Unchanged,
+            matched_by: None,
+            password_changed: false,
+        });
+        self.set(self.items.len() - 1, s);
+    }
+
+    /// Replaces the verdict on row `ord` (pushed before as a placeholder, so the rows of a
+    /// batch have their ordinals while the batch is planned).
+    pub fn set(&mut self, ord: usize, s: LineState) {
+        if ord >= self.items.len() {
+            return;
+        }
+        let key = ord as u32;
+        self.messages.remove(&key);
+        self.recorded.remove(&key);
         let login_at = match s.login.as_deref() {
             Some(l) if self.logins.len() + l.len() + 2 < NO_LOGIN as usize => {
                 let at = self.logins.len() as u32;
@@ -154,19 +173,19 @@ impl Lines {
             _ => NO_LOGIN,
         };
         if let Some(m) = s.message {
-            self.messages.insert(ord, m);
+            self.messages.insert(key, m);
         }
         if let Some(r) = s.recorded {
-            self.recorded.insert(ord, r);
+            self.recorded.insert(key, r);
         }
-        self.items.push(Compact {
+        self.items[ord] = Compact {
             line: line32(s.line),
             slot: s.slot.unwrap_or(NO_SLOT),
             login_at,
             outcome: s.outcome,
             matched_by: s.matched_by,
             password_changed: s.password_changed,
-        });
+        };
     }
 
     /// Rows so far.
@@ -212,12 +231,6 @@ impl Lines {
     /// The file line of row `ord`.
     pub fn line(&self, ord: usize) -> Option<u64> {
         self.items.get(ord).map(|c| u64::from(c.line))
-    }
-
-    /// The row at file line `line` (rows are in file order).
-    pub fn ord_of_line(&self, line: u64) -> Option<usize> {
-        let line = u32::try_from(line).ok()?;
-        self.items.binary_search_by_key(&line, |c| c.line).ok()
     }
 
     /// The outcome of row `ord`.
@@ -315,8 +328,6 @@ mod tests {
         assert!(!lines.ok(2));
         assert_eq!(lines.creates(), 1);
         assert_eq!(std::mem::size_of::<Compact>(), 16);
-        assert_eq!(lines.ord_of_line(4), Some(2));
-        assert_eq!(lines.ord_of_line(6), None);
 
         lines.password_changed(1);
         assert_eq!(lines.outcome(1), Some(Outcome::Updated));
@@ -330,5 +341,22 @@ mod tests {
         lines.fail(3, "no");
         assert!(lines.ok(3));
         assert_eq!(lines.recorded(3), Some(None));
+
+        // A placeholder replaced in the middle keeps its place and takes the new verdict.
+        let mut later = LineState::new(3);
+        later.outcome = Outcome::Created;
+        later.login = Some("piet".into());
+        lines.set(1, later);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.get(1).expect("row").login.as_deref(), Some("piet"));
+        assert_eq!(lines.get(1).expect("row").slot, None);
+        assert_eq!(lines.get(1).expect("row").message, None);
+        assert_eq!(lines.line(1), Some(3));
+        assert_eq!(
+            lines.get(0).expect("row").login.as_deref(),
+            Some("jan.jansen")
+        );
+        lines.set(3, LineState::new(5));
+        assert_eq!(lines.recorded(3), None);
     }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::index::{AMBIGUOUS, Index, KeyKind, Slot, key};
 use super::keys::KeyTable;
-use super::state::{Lines, line32};
+use super::state::Lines;
 use crate::store::TenantId;
 use crate::store::entity::users;
 
@@ -137,25 +137,23 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// Notes row `ord` (at `line`): its external id after the import (`ns`, `ext`, kept
-    /// in `keys`), its stored user, its Superior cell, and its SuperiorExternalId cell
-    /// (`Some("")` clears).
+    /// Notes row `ord`: its external id after the import (`ns`, `ext`, kept in `keys`),
+    /// its stored user, its Superior cell, and its SuperiorExternalId cell (`Some("")`
+    /// clears).
     #[allow(clippy::too_many_arguments)]
     pub fn note(
         &mut self,
         keys: &mut KeyTable,
         ord: u32,
-        line: u64,
         own: Option<(&str, &str)>,
         slot: Option<Slot>,
         flag: Option<bool>,
         superior: Option<&str>,
         row_ns: Option<String>,
     ) {
-        let line = line32(line);
         if let Some((ns, ext)) = own {
-            let _ = keys.first(key(KeyKind::External, ns, ext), line);
-            keys.set_or(key(KeyKind::ExternalAny, "", ext), line, AMBIGUOUS);
+            let _ = keys.first(key(KeyKind::External, ns, ext), ord);
+            keys.set_or(key(KeyKind::ExternalAny, "", ext), ord, AMBIGUOUS);
         }
         if let Some(slot) = slot.filter(|s| *s != AMBIGUOUS) {
             let at = slot as usize;
@@ -363,12 +361,14 @@ impl Graph {
                 row: self.ord_of_slot(slot),
             })
         };
-        // A row of the file, by its line; a row about a stored user stands for that user.
-        let from_line = |line: u32| -> Option<Result<Hop, String>> {
-            if line == AMBIGUOUS {
+        // A row of the file; a row about a stored user stands for that user.
+        let from_ord = |ord: u32| -> Option<Result<Hop, String>> {
+            if ord == AMBIGUOUS {
                 return Some(Err(ambiguous()));
             }
-            let ord = lines.ord_of_line(u64::from(line))? as u32;
+            if ord as usize >= lines.len() {
+                return None;
+            }
             Some(match self.slot_of_ord(lines, ord) {
                 Some(slot) => from_slot(slot),
                 None => Ok(Hop {
@@ -379,10 +379,7 @@ impl Graph {
         };
         if r.ns != NO_NAMESPACE {
             let ns = self.namespaces[usize::from(r.ns)].as_str();
-            if let Some(found) = keys
-                .get(key(KeyKind::External, ns, ext))
-                .and_then(from_line)
-            {
+            if let Some(found) = keys.get(key(KeyKind::External, ns, ext)).and_then(from_ord) {
                 return found;
             }
             if let Some(s) = index.find(KeyKind::External, ns, ext) {
@@ -391,7 +388,7 @@ impl Graph {
         }
         if let Some(found) = keys
             .get(key(KeyKind::ExternalAny, "", ext))
-            .and_then(from_line)
+            .and_then(from_ord)
         {
             return found;
         }

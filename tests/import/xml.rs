@@ -120,3 +120,42 @@ async fn i1_xml_structure_problems_name_their_line() {
     );
     assert!(xml(&k, "").await.rejection().contains("empty"));
 }
+
+/// I1/I5: a document on one line has every `<user>` on line 1: rows are still told apart
+/// (superiors link the right users; a duplicate names the line of the first).
+#[tokio::test]
+async fn i1_i5_xml_users_on_one_line_keep_their_superiors_apart() {
+    let k = Kit::new().await;
+    let user = |ext: &str, sup: &str, superior: &str| {
+        format!(
+            "<user><ExternalId>{ext}</ExternalId><FirstName>F{ext}</FirstName><LastName>L{ext}</LastName><Email>{ext}@example.org</Email><Superior>{sup}</Superior><SuperiorExternalId>{superior}</SuperiorExternalId></user>"
+        )
+    };
+    let text = format!(
+        "<users>{}{}{}{}{}</users>",
+        user("A1", "False", "S2"),
+        user("S1", "True", ""),
+        user("S2", "True", ""),
+        user("A2", "False", "S1"),
+        user("S1", "True", ""),
+    );
+    let run = xml(&k, &text).await;
+    let outcomes: Vec<Outcome> = run.rows.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Created,
+            Outcome::Created,
+            Outcome::Created,
+            Outcome::Created,
+            Outcome::Error
+        ],
+        "{:#?}",
+        run.rows
+    );
+    let duplicate = run.rows[4].message.clone().unwrap_or_default();
+    assert!(duplicate.contains("the same user as line 1"), "{duplicate}");
+    let (s1, s2) = (k.by_ext("S1").await.id, k.by_ext("S2").await.id);
+    assert_eq!(k.by_ext("A1").await.superior_id, Some(s2));
+    assert_eq!(k.by_ext("A2").await.superior_id, Some(s1));
+}
