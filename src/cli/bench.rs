@@ -84,10 +84,7 @@ fn reset_peak() {
 
 /// Peak resident memory of this process (Linux), in MB, since [`reset_peak`].
 fn peak_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    crate::telemetry::memory_mb("VmHWM")
 }
 
 /// Runs the benchmark on `url` (PostgreSQL: a fresh database next to it, dropped after), or

@@ -106,11 +106,11 @@ impl<'p, 'a> Executor<'p, 'a> {
         // Plan again the rows that write.
         let mut rows: Vec<Option<Row>> = Vec::with_capacity(batch.len());
         for (i, rec) in batch.iter().enumerate() {
-            let Some(st) = p.lines.get(base + i) else {
+            let Some(outcome) = p.lines.outcome(base + i) else {
                 return Err(anyhow::anyhow!("the file changed between the two passes").into());
             };
-            let writes =
-                st.recorded.is_none() && matches!(st.outcome, Outcome::Created | Outcome::Updated);
+            let writes = p.lines.recorded(base + i).is_none()
+                && matches!(outcome, Outcome::Created | Outcome::Updated);
             rows.push(if writes {
                 parse(rec, p.layout, &p.labels, p.refs).ok()
             } else {

@@ -419,20 +419,11 @@ fn memory(phase: &str, planner: &Planner<'_>) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or_default()
-            / 1024
-    };
+    let mb = |field| crate::telemetry::memory_mb(field).unwrap_or_default() as u64;
     tracing::debug!(
         phase,
-        rss_mb = kb("VmRSS:"),
-        peak_mb = kb("VmHWM:"),
+        rss_mb = mb("VmRSS"),
+        peak_mb = mb("VmHWM"),
         lines = planner.lines.len(),
         planner_mb = planner.bytes() / (1 << 20),
         "import memory"

@@ -158,8 +158,13 @@ impl Lines {
             return;
         }
         let key = ord as u32;
-        self.messages.remove(&key);
-        self.recorded.remove(&key);
+        // Most rows have neither: spare them the hashing.
+        if !self.messages.is_empty() {
+            self.messages.remove(&key);
+        }
+        if !self.recorded.is_empty() {
+            self.recorded.remove(&key);
+        }
         let login_at = match s.login.as_deref() {
             Some(l) if self.logins.len() + l.len() + 2 < NO_LOGIN as usize => {
                 let at = self.logins.len() as u32;
