@@ -12,7 +12,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -328,6 +328,19 @@ pub async fn queue_set_password_mails<C: ConnectionTrait>(
     tenant: TenantId,
     user_ids: &[Uuid],
 ) -> crate::Result<()> {
+    for s in set_password_mail_statements(db.get_database_backend(), tenant, user_ids) {
+        db.execute_raw(s).await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`queue_set_password_mails`], to run in the transaction that inserts
+/// the users.
+pub fn set_password_mail_statements(
+    backend: sea_orm::DatabaseBackend,
+    tenant: TenantId,
+    user_ids: &[Uuid],
+) -> Vec<sea_orm::Statement> {
     let now = Utc::now();
     let row = |kind: &str, payload: serde_json::Value, dedup_key: String| jobs::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -347,7 +360,7 @@ pub async fn queue_set_password_mails<C: ConnectionTrait>(
         updated_at: Set(now),
     };
     let rows: Vec<jobs::ActiveModel> = match user_ids {
-        [] => return Ok(()),
+        [] => return Vec::new(),
         [id] => vec![row(
             SET_PASSWORD_JOB,
             json!({ "user_id": id }),
@@ -366,18 +379,20 @@ pub async fn queue_set_password_mails<C: ConnectionTrait>(
     };
     // 15 columns per row: 3750 bind variables per statement keep prepared statements small.
     let mut rows = rows.into_iter().peekable();
+    let mut out = Vec::new();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(250).collect();
-        jobs::Entity::insert_many(chunk)
-            .on_conflict(
-                OnConflict::columns([jobs::Column::Kind, jobs::Column::DedupKey])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+        out.push(
+            jobs::Entity::insert_many(chunk)
+                .on_conflict(
+                    OnConflict::columns([jobs::Column::Kind, jobs::Column::DedupKey])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .build(backend),
+        );
     }
-    Ok(())
+    out
 }
 
 /// The job kind that mails a set-password link (handled in `auth::links`).

@@ -5,10 +5,15 @@
 //! exactly which lines are done (I9). A simulation (I7) runs the same code and writes nothing.
 //! If a batch fails to write, its rows are written one by one, so one bad row cannot take its
 //! neighbours down and never leaves a half-written user (I8).
+//!
+//! Batches are pipelined: a batch's statements are built, then written by a task of their
+//! own while the next batch is planned and built; the batch after that waits for the write,
+//! so batches still commit one after the other, in file order, and each row's report is
+//! handed on only once its batch has committed (or failed and been written row by row).
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, Statement, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -42,9 +47,52 @@ pub struct Executor<'p, 'a> {
     pub deferred: Vec<(Uuid, u32)>,
     /// Departments this import created, by code (U8).
     departments: HashMap<String, Uuid>,
-    /// Totals so far.
+    /// Totals so far (of the batches whose reports were handed on).
     pub summary: Summary,
     next: usize,
+    /// The batch being written while the next one is planned.
+    pending: Option<Pending>,
+}
+
+/// A batch that a task of its own is writing.
+struct Pending {
+    task: Writer,
+    /// The batch's rows (the first `n`), for the report.
+    records: Vec<Record>,
+    n: usize,
+    reports: Vec<RowReport>,
+    /// Which reports the writes belong to.
+    at: Vec<usize>,
+    writes: Vec<Writes>,
+    recorded: HashSet<usize>,
+}
+
+/// A batch's write task, stopped when dropped (an import that stops on an error writes
+/// nothing after it).
+struct Writer(tokio::task::JoinHandle<crate::Result<()>>);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Writes one batch's statements in one transaction.
+async fn write_batch(db: DatabaseConnection, statements: Vec<Statement>) -> crate::Result<()> {
+    let t = std::time::Instant::now();
+    let txn = db.begin().await?;
+    match apply::execute(&txn, statements).await {
+        Ok(()) => txn.commit().await?,
+        Err(e) => {
+            txn.rollback().await?;
+            return Err(e);
+        }
+    }
+    tracing::debug!(
+        write_ms = t.elapsed().as_millis() as u64,
+        "import batch written"
+    );
+    Ok(())
 }
 
 impl<'p, 'a> Executor<'p, 'a> {
@@ -81,6 +129,7 @@ impl<'p, 'a> Executor<'p, 'a> {
                 ..Summary::default()
             },
             next: 0,
+            pending: None,
         }
     }
 
@@ -92,15 +141,118 @@ impl<'p, 'a> Executor<'p, 'a> {
             .or_else(|| self.planner.lines.recorded(ord as usize).flatten())
     }
 
-    /// Runs one batch (the same rows, in the same order, as the first pass read).
+    /// Runs one batch: the first `n` of `records` (the same rows, in the same order, as the
+    /// first pass read). Its write may still run when this returns (see [`Executor::finish`]);
+    /// the records to read the next batch into are returned.
     pub async fn batch(
         &mut self,
         db: &DatabaseConnection,
-        batch: &[Record],
+        records: Vec<Record>,
+        n: usize,
+        sink: &mut dyn ReportSink,
+    ) -> crate::Result<Vec<Record>> {
+        let base = self.next;
+        self.next += n;
+        let (mut reports, writes) = self.plan(db, &records[..n], base).await?;
+        if self.simulate {
+            self.emit(&records[..n], &reports, sink)?;
+            return Ok(records);
+        }
+        let (at, mut writes): (Vec<usize>, Vec<Writes>) = writes.into_iter().unzip();
+        hash_passwords(&mut writes).await?;
+        let recorded: HashSet<usize> = (0..n)
+            .filter(|i| self.planner.lines.recorded(base + i).is_some())
+            .collect();
+        if apply::reads_while_writing(&writes) {
+            self.flush(db, sink).await?;
+            self.write(db, &mut reports, at, writes, &recorded).await?;
+            self.emit(&records[..n], &reports, sink)?;
+            return Ok(records);
+        }
+        let mut statements = self.statements(db, &reports, &recorded, &writes);
+        let (spare, failed) = self.flush(db, sink).await?;
+        // A user of the batch before that could not be saved is no one's superior.
+        let orphans = writes
+            .iter_mut()
+            .filter(|w| matches!(w.superior_id, Some(Some(s)) if failed.contains(&s)))
+            .map(|w| w.superior_id = None)
+            .count();
+        if orphans > 0 {
+            statements = self.statements(db, &reports, &recorded, &writes);
+        }
+        self.pending = Some(Pending {
+            task: Writer(tokio::spawn(write_batch(db.clone(), statements))),
+            records,
+            n,
+            reports,
+            at,
+            writes,
+            recorded,
+        });
+        Ok(spare.unwrap_or_default())
+    }
+
+    /// The statements that write a batch and its report rows.
+    fn statements(
+        &self,
+        db: &DatabaseConnection,
+        reports: &[RowReport],
+        recorded: &HashSet<usize>,
+        writes: &[Writes],
+    ) -> Vec<Statement> {
+        let rows = self.import_rows(reports, recorded, |_| true);
+        apply::statements(
+            db.get_database_backend(),
+            self.ctx,
+            self.planner.refs,
+            writes,
+            rows,
+            chrono::Utc::now(),
+        )
+    }
+
+    /// Waits for the batch being written, and hands its reports on.
+    pub async fn finish(
+        &mut self,
+        db: &DatabaseConnection,
         sink: &mut dyn ReportSink,
     ) -> crate::Result<()> {
-        let base = self.next;
-        self.next += batch.len();
+        self.flush(db, sink).await.map(|_| ())
+    }
+
+    /// Waits for the batch being written (writing its rows one by one if it failed) and
+    /// hands its reports on. Returns its records, for reuse, and the users it could not save.
+    async fn flush(
+        &mut self,
+        db: &DatabaseConnection,
+        sink: &mut dyn ReportSink,
+    ) -> crate::Result<(Option<Vec<Record>>, HashSet<Uuid>)> {
+        let Some(mut p) = self.pending.take() else {
+            return Ok((None, HashSet::new()));
+        };
+        let written = (&mut p.task.0)
+            .await
+            .map_err(|e| anyhow::anyhow!("an import batch's write stopped: {e}"))?;
+        let mut failed = HashSet::new();
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "import batch failed; writing its rows one by one");
+            let (at, writes) = (std::mem::take(&mut p.at), std::mem::take(&mut p.writes));
+            failed = self
+                .one_by_one(db, &mut p.reports, at, writes, &p.recorded)
+                .await?;
+        }
+        self.emit(&p.records[..p.n], &p.reports, sink)?;
+        let records = std::mem::take(&mut p.records);
+        Ok((Some(records), failed))
+    }
+
+    /// Plans the rows of one batch again: their reports, and the writes of those that write.
+    async fn plan(
+        &mut self,
+        db: &DatabaseConnection,
+        batch: &[Record],
+        base: usize,
+    ) -> crate::Result<(Vec<RowReport>, Vec<(usize, Writes)>)> {
         let p = self.planner;
         let env = p.env();
         // Plan again the rows that write.
@@ -229,20 +381,21 @@ impl<'p, 'a> Executor<'p, 'a> {
                 ));
             }
         }
-        let t = std::time::Instant::now();
-        if !self.simulate {
-            hash_passwords(&mut writes).await?;
-            self.write(db, &mut reports, writes).await?;
-        }
-        tracing::debug!(
-            write_ms = t.elapsed().as_millis() as u64,
-            rows = batch.len(),
-            "import batch written"
-        );
-        for (i, r) in reports.iter().enumerate() {
+        Ok((reports, writes))
+    }
+
+    /// Hands the reports of a batch on, and counts them.
+    fn emit(
+        &mut self,
+        batch: &[Record],
+        reports: &[RowReport],
+        sink: &mut dyn ReportSink,
+    ) -> crate::Result<()> {
+        let slots = self.planner.layout.columns.len();
+        for (r, rec) in reports.iter().zip(batch) {
             self.summary.count(r.outcome);
-            let mut cells = report_cells(&batch[i], self.report_by_slots, p.layout.columns.len());
-            if let Some(cell) = self.password_cell(&batch[i])
+            let mut cells = report_cells(rec, self.report_by_slots, slots);
+            if let Some(cell) = self.password_cell(rec)
                 && let Some(c) = cells.get_mut(cell)
             {
                 *c = "";
@@ -262,24 +415,19 @@ impl<'p, 'a> Executor<'p, 'a> {
         }
     }
 
+    /// Writes a batch whose rows need the database's answers on the way (HR), in one
+    /// transaction, or one by one if that fails.
     async fn write(
         &mut self,
         db: &DatabaseConnection,
         reports: &mut [RowReport],
-        writes: Vec<(usize, Writes)>,
+        at: Vec<usize>,
+        writes: Vec<Writes>,
+        recorded: &HashSet<usize>,
     ) -> crate::Result<()> {
-        let recorded: HashSet<usize> = (0..reports.len())
-            .filter(|i| {
-                self.planner
-                    .lines
-                    .recorded(self.next - reports.len() + i)
-                    .is_some()
-            })
-            .collect();
         let refs = self.planner.refs;
         let before = self.departments.clone();
-        let (at, writes): (Vec<usize>, Vec<Writes>) = writes.into_iter().unzip();
-        let rows = self.import_rows(reports, &recorded, |_| true);
+        let rows = self.import_rows(reports, recorded, |_| true);
         let txn = db.begin().await?;
         match apply::write(&txn, self.ctx, refs, &mut self.departments, &writes, rows).await {
             Ok(()) => {
@@ -292,13 +440,30 @@ impl<'p, 'a> Executor<'p, 'a> {
                 tracing::warn!(error = %e, "import batch failed; writing its rows one by one");
             }
         }
+        self.one_by_one(db, reports, at, writes, recorded)
+            .await
+            .map(|_| ())
+    }
+
+    /// Writes the rows of a batch that failed as a whole one by one: a row that fails is
+    /// reported as an error and writes nothing. Returns the users that could not be saved.
+    async fn one_by_one(
+        &mut self,
+        db: &DatabaseConnection,
+        reports: &mut [RowReport],
+        at: Vec<usize>,
+        writes: Vec<Writes>,
+        recorded: &HashSet<usize>,
+    ) -> crate::Result<HashSet<Uuid>> {
+        let refs = self.planner.refs;
+        let mut failed = HashSet::new();
         let writing: HashSet<usize> = at.iter().copied().collect();
-        let quiet = self.import_rows(reports, &recorded, |i| !writing.contains(&i));
+        let quiet = self.import_rows(reports, recorded, |i| !writing.contains(&i));
         let txn = db.begin().await?;
         apply::write(&txn, self.ctx, refs, &mut self.departments, &[], quiet).await?;
         txn.commit().await?;
         for (i, w) in at.into_iter().zip(writes) {
-            let rows = self.import_rows(reports, &recorded, |j| j == i);
+            let rows = self.import_rows(reports, recorded, |j| j == i);
             let txn = db.begin().await?;
             let before = self.departments.clone();
             match apply::write(
@@ -319,15 +484,20 @@ impl<'p, 'a> Executor<'p, 'a> {
                     r.outcome = Outcome::Error;
                     r.changes.clear();
                     r.message = Some(at_line(r.line, &format!("could not be saved: {e}")));
+                    if w.ops.insert.is_some() {
+                        // The user was never created: the report names no one.
+                        r.user_id = None;
+                    }
                     self.created.retain(|_, id| *id != w.user_id);
-                    let rows = self.import_rows(reports, &recorded, |j| j == i);
+                    failed.insert(w.user_id);
+                    let rows = self.import_rows(reports, recorded, |j| j == i);
                     let txn = db.begin().await?;
                     apply::write(&txn, self.ctx, refs, &mut self.departments, &[], rows).await?;
                     txn.commit().await?;
                 }
             }
         }
-        Ok(())
+        Ok(failed)
     }
 
     /// The `import_rows` of the reports selected by `pick` (none when not recorded).
@@ -362,16 +532,16 @@ impl<'p, 'a> Executor<'p, 'a> {
 }
 
 /// Hashes the batch's new passwords in parallel on blocking threads (argon2id).
-async fn hash_passwords(writes: &mut [(usize, Writes)]) -> crate::Result<()> {
+async fn hash_passwords(writes: &mut [Writes]) -> crate::Result<()> {
     let mut set = tokio::task::JoinSet::new();
-    for (k, (_, w)) in writes.iter().enumerate() {
+    for (k, w) in writes.iter().enumerate() {
         if let Some(p) = w.ops.password.clone() {
             set.spawn(async move { (k, crate::auth::password::hash(p).await) });
         }
     }
     while let Some(joined) = set.join_next().await {
         let (k, hash) = joined.map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
-        if let Some((_, w)) = writes.get_mut(k) {
+        if let Some(w) = writes.get_mut(k) {
             w.password_hash = Some(hash?);
         }
     }

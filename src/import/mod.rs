@@ -273,13 +273,16 @@ async fn run_on(
         if n == 0 {
             break;
         }
-        exec.batch(db, &batch[..n], sink).await?;
+        batch = exec.batch(db, batch, n, sink).await?;
         progress.rows(2, exec.summary.total);
         batches += 1;
         if !options.simulate && options.crash_after_batches == Some(batches) {
+            exec.finish(db, sink).await?;
             return Err(anyhow::anyhow!("import stopped after {batches} batches (test)").into());
         }
     }
+    exec.finish(db, sink).await?;
+    progress.rows(2, exec.summary.total);
     if !options.simulate {
         link_superiors(db, &ctx, &planner, &exec).await?;
         planner

@@ -1,6 +1,7 @@
 //! I5/U7: superiors by `SuperiorExternalId`, resolved across the whole file.
 
-use roster::import::Outcome;
+use roster::import::{Options, Outcome};
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 
 use super::kit::{Kit, csv};
 
@@ -162,4 +163,65 @@ async fn u7_a_cycle_through_stored_links_is_an_error() {
         run.message(2)
     );
     assert_eq!(k.by_ext("A").await.superior_id, None);
+}
+
+/// Makes the database refuse to insert the user with external id `ext` (as a constraint or
+/// a lost connection would), so that planning accepts the row and writing it fails.
+async fn refuse_insert_of(k: &Kit, ext: &str) {
+    let db = &k.t.db;
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Postgres => format!(
+            "CREATE FUNCTION refuse_user() RETURNS trigger AS $$ BEGIN \
+             IF NEW.external_id = '{ext}' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse_user BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse_user();"
+        ),
+        _ => format!(
+            "CREATE TRIGGER refuse_user BEFORE INSERT ON users WHEN NEW.external_id = '{ext}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END;"
+        ),
+    };
+    db.execute_unprepared(&sql).await.expect("trigger");
+}
+
+#[tokio::test]
+async fn i8_a_row_the_database_refuses_fails_alone_and_a_later_batch_loses_only_its_superior() {
+    let k = Kit::new().await;
+    refuse_insert_of(&k, "S1").await;
+    let text = csv(
+        H,
+        &[
+            "A1;Ann;A;a1@example.org;;",
+            "S1;Sam;S;s@example.org;True;",
+            "L1;Lea;L;l@example.org;;S1",
+            "A2;Abe;A;a2@example.org;;",
+        ],
+    );
+    // Batches of two: the second is planned (naming S1's new id) while the first is written.
+    let options = Options {
+        batch_size: 2,
+        ..Options::default()
+    };
+    let run = k.run(text.as_bytes(), None, None, options).await;
+    assert_eq!(
+        run.outcomes(),
+        [
+            Outcome::Created,
+            Outcome::Error,
+            Outcome::Created,
+            Outcome::Created
+        ],
+        "{:#?}",
+        run.rows
+    );
+    let message = run.message(3);
+    assert!(
+        message.starts_with("line 3: could not be saved: ")
+            && message.contains("refused by a test trigger"),
+        "{message}"
+    );
+    assert_eq!(k.users().await, 3, "A1, L1 and A2; nothing of S1");
+    assert_eq!(k.by_ext("L1").await.superior_id, None);
+    assert_eq!(run.summary.created, 3);
+    assert_eq!(run.summary.errors, 1);
 }
