@@ -1,10 +1,13 @@
 //! A 64-bit digest of what a standard row says about a user, computed on both sides: from
 //! the row, and — once per file, in the same query that loads the identity index — from
-//! stored data (the same text the export writes, `values::stored_text`, built in SQL; user
-//! groups and enrollment profiles as their sorted codes, the superior role from the index). A row
-//! whose digest equals its user's is unchanged without loading the user; only rows that
-//! differ are loaded and diffed field by field. Equal digests imply equal texts (64 bits:
-//! a false match has a chance of 1 in 2^64 per row); unequal ones only cost a load.
+//! stored data (the same text the export writes, `values::stored_text`, built in SQL; the
+//! superior role from the index). User groups, enrollment profiles and catalogs are their
+//! sorted codes, digested apart: one grouped scan of each link table, run beside the index
+//! query on another connection (a correlated subquery per user and table took half of the
+//! index's load time). A row whose digest equals its user's is unchanged without loading the
+//! user; only rows that differ are loaded and diffed field by field. Equal digests imply
+//! equal texts (64 bits: a false match has a chance of 1 in 2^64 per row); unequal ones only
+//! cost a load.
 
 use std::hash::{Hash, Hasher};
 
@@ -25,48 +28,42 @@ pub const SEP: char = '\u{1f}';
 pub struct Spec {
     /// Fields compared as text, in layout order.
     pub texts: Vec<F>,
+    /// Fields listing codes, in layout order.
+    pub codes: Vec<F>,
     /// Whether the Superior column is in the file.
     pub superior: bool,
 }
 
+/// A link table whose codes a field lists (user groups, enrollment profiles, catalogs).
+struct Codes {
+    link: &'static str,
+    column: &'static str,
+    table: &'static str,
+}
+
+fn codes_of(field: F) -> Option<Codes> {
+    let (link, column, table) = match field {
+        F::UserGroups => ("user_group_members", "user_group_id", "user_groups"),
+        F::EnrollmentProfiles => (
+            "user_enrollment_profiles",
+            "enrollment_profile_id",
+            "enrollment_profiles",
+        ),
+        F::Catalogs => ("user_catalogs", "catalog_id", "catalogs"),
+        _ => return None,
+    };
+    Some(Codes {
+        link,
+        column,
+        table,
+    })
+}
+
 /// The stored text of `field` as an SQL expression over `users` and the joined
 /// `digest_ou`, `digest_org` and `digest_sup` (a user's superior); mirrors `stored_text`.
-fn sql_of(field: F, backend: DatabaseBackend) -> Option<String> {
-    // Without statistics SQLite may pick an index on the tenant alone and scan every link
-    // per user; name the (tenant, user) one.
-    let codes = |link: &str, column: &str, table: &str, index: &str| match backend {
-        DatabaseBackend::Postgres => format!(
-            r#"COALESCE((SELECT string_agg(x."code", ',' ORDER BY x."code" COLLATE "C") FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = "users"."tenant_id" AND l."user_id" = "users"."id"), '')"#
-        ),
-        _ => format!(
-            r#"COALESCE((SELECT group_concat(x."code", ',' ORDER BY x."code") FROM "{link}" l INDEXED BY "{index}" JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = "users"."tenant_id" AND l."user_id" = "users"."id"), '')"#
-        ),
-    };
+/// Fields listing codes are not here but in [`Spec::codes_sql`].
+fn sql_of(field: F) -> Option<&'static str> {
     Some(match field {
-        F::UserGroups => {
-            return Some(codes(
-                "user_group_members",
-                "user_group_id",
-                "user_groups",
-                "ix_user_group_members_tenant_id_user_id",
-            ));
-        }
-        F::EnrollmentProfiles => {
-            return Some(codes(
-                "user_enrollment_profiles",
-                "enrollment_profile_id",
-                "enrollment_profiles",
-                "ux_user_enrollment_profiles_tenant_user_profile",
-            ));
-        }
-        F::Catalogs => {
-            return Some(codes(
-                "user_catalogs",
-                "catalog_id",
-                "catalogs",
-                "ux_user_catalogs_tenant_id_user_id_catalog_id",
-            ));
-        }
         F::ExternalId => r#"COALESCE("users"."external_id", '')"#,
         F::Login => r#""users"."login""#,
         F::Email => r#"COALESCE("users"."email", '')"#,
@@ -92,8 +89,7 @@ fn sql_of(field: F, backend: DatabaseBackend) -> Option<String> {
         }
         F::SuperiorExternalId => r#"COALESCE("digest_sup"."external_id", '')"#,
         _ => return None,
-    }
-    .to_owned())
+    })
 }
 
 impl Spec {
@@ -104,13 +100,15 @@ impl Spec {
         }
         let mut spec = Spec {
             texts: Vec::new(),
+            codes: Vec::new(),
             superior: false,
         };
         for b in &layout.columns {
             match b.field {
                 F::Password => {}
                 F::Superior => spec.superior = true,
-                f if sql_of(f, DatabaseBackend::Sqlite).is_some() => spec.texts.push(f),
+                f if sql_of(f).is_some() => spec.texts.push(f),
+                f if codes_of(f).is_some() => spec.codes.push(f),
                 _ => return None,
             }
         }
@@ -118,18 +116,38 @@ impl Spec {
     }
 
     /// The SQL expression of the stored texts, joined by the separator.
-    pub fn sql(&self, backend: DatabaseBackend) -> String {
-        let sep = format!(" || '{SEP}' || ");
-        let parts: Vec<String> = self
-            .texts
-            .iter()
-            .filter_map(|f| sql_of(*f, backend))
-            .collect();
+    pub fn sql(&self) -> String {
+        let parts: Vec<&str> = self.texts.iter().filter_map(|f| sql_of(*f)).collect();
         if parts.is_empty() {
             "''".into()
         } else {
-            parts.join(&sep)
+            parts.join(&format!(" || '{SEP}' || "))
         }
+    }
+
+    /// For each field of [`Spec::codes`], the query of each linked user of the tenant (bound
+    /// as `$1`/`?`) with its codes, sorted and joined by commas as `stored_text` does, in the
+    /// order of user ids (one grouped scan of the link table).
+    pub fn codes_sql(&self, backend: DatabaseBackend) -> Vec<String> {
+        self.codes
+            .iter()
+            .filter_map(|f| codes_of(*f))
+            .map(|c| {
+                let (agg, param) = match backend {
+                    DatabaseBackend::Postgres => (
+                        r#"string_agg(x."code", ',' ORDER BY x."code" COLLATE "C")"#,
+                        "$1",
+                    ),
+                    _ => (r#"group_concat(x."code", ',' ORDER BY x."code")"#, "?"),
+                };
+                format!(
+                    r#"SELECT l."user_id", {agg} FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = {param} GROUP BY l."user_id" ORDER BY l."user_id""#,
+                    link = c.link,
+                    table = c.table,
+                    column = c.column,
+                )
+            })
+            .collect()
     }
 
     /// The digest of a row, or `None` when it must be compared field by field (a password
@@ -142,14 +160,20 @@ impl Spec {
             }
             match (row.get(*f), f) {
                 (Cell::Absent, _) => return None,
-                (Cell::Empty, F::Login | F::Email | F::FirstName | F::LastName | F::Catalogs) => {
-                    return None;
-                }
+                (Cell::Empty, F::Login | F::Email | F::FirstName | F::LastName) => return None,
                 (Cell::Empty, F::Active) => text.push_str("True"),
                 (Cell::Empty, F::PrivacyPolicyAccepted) => text.push_str("False"),
                 (Cell::Empty, _) => {}
                 (Cell::Value(v), _) => text.push_str(&val_text(*f, v, refs)),
             }
+        }
+        let mut codes = Vec::with_capacity(self.codes.len());
+        for f in &self.codes {
+            codes.push(match (row.get(*f), f) {
+                (Cell::Absent, _) | (Cell::Empty, F::Catalogs) => return None,
+                (Cell::Empty, _) => text_digest(""),
+                (Cell::Value(v), _) => text_digest(&val_text(*f, v, refs)),
+            });
         }
         if row.text(F::Password).is_some() {
             return None;
@@ -163,7 +187,7 @@ impl Spec {
         } else {
             None
         };
-        Some(combine(text_digest(&text), superior))
+        Some(combine(text_digest(&text), &codes, superior))
     }
 }
 
@@ -174,10 +198,11 @@ pub fn text_digest(text: &str) -> u64 {
     h.finish()
 }
 
-/// The whole digest.
-pub fn combine(text: u64, superior: Option<bool>) -> u64 {
+/// The whole digest: of the texts, of each field's codes, of the superior role.
+pub fn combine(text: u64, codes: &[u64], superior: Option<bool>) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     text.hash(&mut h);
+    codes.hash(&mut h);
     superior.hash(&mut h);
     h.finish()
 }
@@ -191,9 +216,10 @@ mod tests {
         let spec = Spec::of(&Layout::standard(Default::default())).expect("digest");
         assert!(spec.superior);
         assert_eq!(
-            spec.texts.len(),
+            spec.texts.len() + spec.codes.len(),
             22,
             "every column but Password and Superior"
         );
+        assert_eq!(spec.codes, [F::UserGroups, F::EnrollmentProfiles]);
     }
 }

@@ -34,6 +34,9 @@ use crate::store::entity::import_rows;
 /// The second pass over one file.
 pub struct Executor<'p, 'a> {
     planner: &'p Planner<'a>,
+    /// Reads stored users beside the batch being written (another connection than the
+    /// writer's: see [`Executor::batch`]).
+    reader: &'p DatabaseConnection,
     ctx: &'p Ctx,
     simulate: bool,
     import_id: Option<Uuid>,
@@ -99,6 +102,7 @@ impl<'p, 'a> Executor<'p, 'a> {
     /// The second pass of `planner`'s file.
     pub fn new(
         planner: &'p Planner<'a>,
+        reader: &'p DatabaseConnection,
         ctx: &'p Ctx,
         simulate: bool,
         import_id: Option<Uuid>,
@@ -114,6 +118,7 @@ impl<'p, 'a> Executor<'p, 'a> {
             .collect();
         Self {
             planner,
+            reader,
             ctx,
             simulate,
             import_id,
@@ -153,7 +158,7 @@ impl<'p, 'a> Executor<'p, 'a> {
     ) -> crate::Result<Vec<Record>> {
         let base = self.next;
         self.next += n;
-        let (mut reports, writes) = self.plan(db, &records[..n], base).await?;
+        let (mut reports, writes) = self.plan(&records[..n], base).await?;
         if self.simulate {
             self.emit(&records[..n], &reports, sink)?;
             return Ok(records);
@@ -247,9 +252,11 @@ impl<'p, 'a> Executor<'p, 'a> {
     }
 
     /// Plans the rows of one batch again: their reports, and the writes of those that write.
+    /// Stored users are read on the reader's connection while the batch before is written:
+    /// no two rows of a file write the same user, so what that batch writes is not what this
+    /// one reads.
     async fn plan(
         &mut self,
-        db: &DatabaseConnection,
         batch: &[Record],
         base: usize,
     ) -> crate::Result<(Vec<RowReport>, Vec<(usize, Writes)>)> {
@@ -277,8 +284,15 @@ impl<'p, 'a> Executor<'p, 'a> {
             .filter_map(|slot| p.index.ids.get(slot as usize).copied())
             .collect();
         let names = Planner::property_names(rows.iter().flatten());
-        let stored =
-            fetch::stored(db, p.refs.tenant, &ids, p.needs, &p.index.superiors, &names).await?;
+        let stored = fetch::stored(
+            self.reader,
+            p.refs.tenant,
+            &ids,
+            p.needs,
+            &p.index.superiors,
+            &names,
+        )
+        .await?;
         let mut reports: Vec<RowReport> = Vec::with_capacity(batch.len());
         let mut writes: Vec<(usize, Writes)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {

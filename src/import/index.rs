@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    Statement, StreamTrait,
 };
 use uuid::Uuid;
 
@@ -111,9 +112,12 @@ fn keys_sql() -> String {
 impl Index {
     /// Loads the identities of every user of `tenant`, marking those outside `scope`, and,
     /// with a digest `spec`, each user's digest. One text column per user carries the keys
-    /// and the digest's texts: a row with few columns is what the driver reads fastest.
+    /// and the digest's texts: a row with few columns is what the driver reads fastest. The
+    /// codes the digest covers are read at the same time on `side` (another connection, so
+    /// that the database works on both at once; it may be `db` where that is a pool).
     pub async fn load(
         db: &DatabaseConnection,
+        side: &DatabaseConnection,
         tenant: TenantId,
         scope: &Scope,
         superior_role: Option<Uuid>,
@@ -134,9 +138,8 @@ impl Index {
             index.superiors = holders.into_iter().flatten().collect();
         }
         let tenant_wide = scope.is_tenant_wide();
-        let backend = db.get_database_backend();
         let text_sql = match spec {
-            Some(spec) => format!("{} || '{SEP}' || {}", keys_sql(), spec.sql(backend)),
+            Some(spec) => format!("{} || '{SEP}' || {}", keys_sql(), spec.sql()),
             None => keys_sql(),
         };
         let visible = CaseStatement::new()
@@ -167,9 +170,38 @@ impl Index {
                     "digest_sup",
                 );
         }
+        let codes = async {
+            match spec {
+                Some(spec) => codes(side, tenant, spec).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let q = q.into_tuple::<(Uuid, bool, String)>();
+        let (main, codes) = tokio::join!(index.stream(db, q, tenant_wide, spec), codes);
+        main?;
+        if let Some(spec) = spec {
+            index.complete_digests(spec, &codes?);
+        }
+        tracing::debug!(
+            users = index.ids.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "identity index loaded"
+        );
+        Ok(index)
+    }
+
+    /// Reads the users of query `q` into the index.
+    async fn stream(
+        &mut self,
+        db: &DatabaseConnection,
+        q: sea_orm::Selector<sea_orm::SelectGetableTuple<(Uuid, bool, String)>>,
+        tenant_wide: bool,
+        spec: Option<&Spec>,
+    ) -> crate::Result<()> {
+        let index = self;
         // One streamed query: paging by id would sort the tenant's users once per page.
         let mut outside = HashSet::new();
-        let mut rows = q.into_tuple::<(Uuid, bool, String)>().stream(db).await?;
+        let mut rows = q.stream(db).await?;
         while let Some(row) = rows.next().await {
             let (id, in_scope, text) = row?;
             let slot = index.ids.len() as Slot;
@@ -199,9 +231,8 @@ impl Index {
                     index.put(kind, "", v, slot);
                 }
             }
-            if let Some(spec) = spec {
-                let superior = spec.superior.then(|| index.superiors.contains(&id));
-                index.digests.push(combine(text_digest(rest), superior));
+            if spec.is_some() {
+                index.digests.push(text_digest(rest));
             }
             if !tenant_wide && !in_scope {
                 outside.insert(slot);
@@ -212,12 +243,25 @@ impl Index {
         if !tenant_wide {
             index.outside = Some(outside);
         }
-        tracing::debug!(
-            users = index.ids.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "identity index loaded"
-        );
-        Ok(index)
+        Ok(())
+    }
+
+    /// Completes the digests (which hold the texts' digests so far) with each user's codes
+    /// (`codes`: per field of the spec, the digest of each linked user's codes, by user id)
+    /// and superior role.
+    fn complete_digests(&mut self, spec: &Spec, codes: &[Vec<(Uuid, u64)>]) {
+        let none = text_digest("");
+        let mut these = Vec::with_capacity(codes.len());
+        for (slot, digest) in self.digests.iter_mut().enumerate() {
+            let id = self.ids[slot];
+            these.clear();
+            these.extend(codes.iter().map(|of| {
+                of.binary_search_by_key(&id, |(user, _)| *user)
+                    .map_or(none, |i| of[i].1)
+            }));
+            let superior = spec.superior.then(|| self.superiors.contains(&id));
+            *digest = combine(*digest, &these, superior);
+        }
     }
 
     /// The stored digest of `slot`, when digests were loaded.
@@ -286,6 +330,34 @@ impl Index {
         };
         at.map(|i| i as Slot)
     }
+}
+
+/// Per field of `spec` that lists codes, the digest of each linked user's codes, sorted by
+/// user id.
+async fn codes(
+    db: &DatabaseConnection,
+    tenant: TenantId,
+    spec: &Spec,
+) -> crate::Result<Vec<Vec<(Uuid, u64)>>> {
+    let backend = db.get_database_backend();
+    let mut out = Vec::with_capacity(spec.codes.len());
+    for sql in spec.codes_sql(backend) {
+        let mut of = Vec::new();
+        let q = Statement::from_sql_and_values(backend, sql, [tenant.0.into()]);
+        let mut rows = db.stream_raw(q).await?;
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            let user: Uuid = row.try_get_by_index(0)?;
+            let text: String = row.try_get_by_index(1)?;
+            of.push((user, text_digest(&text)));
+        }
+        drop(rows);
+        if !of.is_sorted_by_key(|(user, _)| *user) {
+            of.sort_unstable_by_key(|(user, _)| *user);
+        }
+        out.push(of);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

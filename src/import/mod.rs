@@ -124,6 +124,7 @@ pub async fn run(
     let dedicated = crate::store::dedicated(db).await?;
     let result = run_on(
         dedicated.as_ref().unwrap_or(db),
+        db,
         ctx,
         input,
         layout,
@@ -139,9 +140,12 @@ pub async fn run(
     result
 }
 
+/// [`run`] with `db` for the import's reads and writes and `side` for reads that can run
+/// beside them (another connection of the pool; on SQLite `db` is a connection of its own).
 #[allow(clippy::too_many_arguments)]
 async fn run_on(
     db: &DatabaseConnection,
+    side: &DatabaseConnection,
     ctx: &Ctx,
     input: &Input,
     layout: &Layout,
@@ -171,6 +175,7 @@ async fn run_on(
     let spec = digest::Spec::of(layout);
     let index = Index::load(
         db,
+        side,
         ctx.tenant,
         &options.scope,
         refs.superior_role,
@@ -256,6 +261,7 @@ async fn run_on(
         .map_err(anyhow::Error::from)?;
     let mut exec = Executor::new(
         &planner,
+        side,
         &ctx,
         options.simulate,
         import_id,

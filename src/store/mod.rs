@@ -30,7 +30,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     // readers proceed while the worker writes; `synchronous = NORMAL` is the setting WAL is
     // designed for (a commit is durable once the WAL is synced at checkpoints; a power cut
     // can lose the last commits, never corrupt); a 16 MiB page cache per pooled connection
-    // (the default is 2 MiB; an import's own connection gets 32 MiB, see `dedicated`); busy waits
+    // (the default is 2 MiB; an import's own connection gets 16 MiB, see `dedicated`); busy waits
     // up to 10 s for the writer lock instead of failing at once; `PRAGMA optimize` (after
     // imports) samples at most 1,000 rows per index instead of reading whole tables.
     options.map_sqlx_sqlite_opts(|o| {
@@ -54,10 +54,11 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 const POOL_CACHE: &str = "-16384";
 
 /// SQLite page cache of an import's own connection, in MiB (the pool's connections have
-/// 16): the hot part of the user indexes of a tenant of 100,000 users stays in memory while
-/// it writes; 64 MiB measured no faster and held 40 MB more (docs/performance.md). The
-/// environment variable `ROSTER_SQLITE_IMPORT_CACHE_MB` overrides it (memory against speed).
-const IMPORT_CACHE_MB: u32 = 32;
+/// 16 too, but an import's stays warm for its whole run). 32 and 64 MiB measured no faster
+/// (a page the cache misses is read from the operating system's cache) and held 16 and
+/// 48 MB more (docs/performance.md). The environment variable
+/// `ROSTER_SQLITE_IMPORT_CACHE_MB` overrides it (memory against speed).
+const IMPORT_CACHE_MB: u32 = 16;
 
 fn import_cache() -> String {
     let mb = std::env::var("ROSTER_SQLITE_IMPORT_CACHE_MB")
