@@ -34,9 +34,6 @@ use crate::store::entity::import_rows;
 /// The second pass over one file.
 pub struct Executor<'p, 'a> {
     planner: &'p Planner<'a>,
-    /// Reads stored users beside the batch being written (another connection than the
-    /// writer's: see [`Executor::batch`]).
-    reader: &'p DatabaseConnection,
     ctx: &'p Ctx,
     simulate: bool,
     import_id: Option<Uuid>,
@@ -102,7 +99,6 @@ impl<'p, 'a> Executor<'p, 'a> {
     /// The second pass of `planner`'s file.
     pub fn new(
         planner: &'p Planner<'a>,
-        reader: &'p DatabaseConnection,
         ctx: &'p Ctx,
         simulate: bool,
         import_id: Option<Uuid>,
@@ -118,7 +114,6 @@ impl<'p, 'a> Executor<'p, 'a> {
             .collect();
         Self {
             planner,
-            reader,
             ctx,
             simulate,
             import_id,
@@ -158,7 +153,7 @@ impl<'p, 'a> Executor<'p, 'a> {
     ) -> crate::Result<Vec<Record>> {
         let base = self.next;
         self.next += n;
-        let (mut reports, writes) = self.plan(&records[..n], base).await?;
+        let (mut reports, writes) = self.plan(db, &records[..n], base).await?;
         if self.simulate {
             self.emit(&records[..n], &reports, sink)?;
             return Ok(records);
@@ -252,11 +247,12 @@ impl<'p, 'a> Executor<'p, 'a> {
     }
 
     /// Plans the rows of one batch again: their reports, and the writes of those that write.
-    /// Stored users are read on the reader's connection while the batch before is written:
-    /// no two rows of a file write the same user, so what that batch writes is not what this
-    /// one reads.
+    /// Stored users are read on the import's own connection (so after the batch before is
+    /// written): on SQLite, another connection may plan `tenant_id = ? AND id IN (…)` with
+    /// statistics from before the import and scan every user of the tenant per batch.
     async fn plan(
         &mut self,
+        db: &DatabaseConnection,
         batch: &[Record],
         base: usize,
     ) -> crate::Result<(Vec<RowReport>, Vec<(usize, Writes)>)> {
@@ -284,15 +280,8 @@ impl<'p, 'a> Executor<'p, 'a> {
             .filter_map(|slot| p.index.ids.get(slot as usize).copied())
             .collect();
         let names = Planner::property_names(rows.iter().flatten());
-        let stored = fetch::stored(
-            self.reader,
-            p.refs.tenant,
-            &ids,
-            p.needs,
-            &p.index.superiors,
-            &names,
-        )
-        .await?;
+        let stored =
+            fetch::stored(db, p.refs.tenant, &ids, p.needs, &p.index.superiors, &names).await?;
         let mut reports: Vec<RowReport> = Vec::with_capacity(batch.len());
         let mut writes: Vec<(usize, Writes)> = Vec::new();
         for (i, row) in rows.into_iter().enumerate() {

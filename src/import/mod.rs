@@ -261,7 +261,6 @@ async fn run_on(
         .map_err(anyhow::Error::from)?;
     let mut exec = Executor::new(
         &planner,
-        side,
         &ctx,
         options.simulate,
         import_id,
