@@ -104,7 +104,7 @@ impl Exporter {
         let page = self
             .ctx
             .tenant
-            .find::<users::Entity>()
+            .find_listed::<users::Entity>(db.get_database_backend())
             .filter(users::Column::Id.is_in(ids.iter().copied()))
             // Consecutive ids: the range lets PostgreSQL read the page by primary key.
             .filter(users::Column::Id.between(

@@ -2,7 +2,11 @@
 //! filtered by the tenant, so code holding one tenant cannot read or change another's rows.
 //! Code outside `store` and `tenancy::apply` goes through this door, never through `Entity::find`.
 
-use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, QueryFilter, Select, UpdateMany};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, DeleteMany, EntityTrait, IdenStatic, QueryFilter, Select,
+    UpdateMany,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,6 +28,25 @@ impl TenantId {
     /// All rows of `E` that belong to this tenant.
     pub fn find<E: TenantOwned>(self) -> Select<E> {
         E::find().filter(E::tenant_column().eq(self.0))
+    }
+
+    /// All rows of `E` that belong to this tenant, for a query that picks them by a list of
+    /// ids. On SQLite the tenant condition is written `+tenant_id = ?`, which no index can
+    /// serve, so each id is sought by primary key: with statistics sampled by
+    /// `analysis_limit`, SQLite estimated a tenant of 1,000,000 users at ~1,000 rows and
+    /// scanned all of them for a page of 1,000 ids (0.38 s against 0.009 s).
+    pub fn find_listed<E: TenantOwned + Default>(self, backend: DatabaseBackend) -> Select<E> {
+        match backend {
+            DatabaseBackend::Sqlite => E::find().filter(Expr::cust_with_values(
+                format!(
+                    r#"+"{}"."{}" = ?"#,
+                    E::default().table_name(),
+                    E::tenant_column().as_str()
+                ),
+                [self.0],
+            )),
+            _ => self.find::<E>(),
+        }
     }
 
     /// The row of `E` with `id`, if it belongs to this tenant.
