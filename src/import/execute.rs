@@ -172,12 +172,14 @@ impl<'p, 'a> Executor<'p, 'a> {
         let mut statements = self.statements(db, &reports, &recorded, &writes);
         let (spare, failed) = self.flush(db, sink).await?;
         // A user of the batch before that could not be saved is no one's superior.
-        let orphans = writes
-            .iter_mut()
-            .filter(|w| matches!(w.superior_id, Some(Some(s)) if failed.contains(&s)))
-            .map(|w| w.superior_id = None)
-            .count();
-        if orphans > 0 {
+        let mut orphans = false;
+        for w in &mut writes {
+            if matches!(w.superior_id, Some(Some(s)) if failed.contains(&s)) {
+                w.superior_id = None;
+                orphans = true;
+            }
+        }
+        if orphans {
             statements = self.statements(db, &reports, &recorded, &writes);
         }
         self.pending = Some(Pending {

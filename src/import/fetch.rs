@@ -66,12 +66,13 @@ impl Needs {
 
 const IN_CHUNK: usize = 500;
 
-/// The `(user, other)` rows of link table `E` for the users `ids` (within `range` when
-/// given). SQLite is told to use the table's `(tenant_id, user_id, …)` index, `index`: with
-/// statistics sampled by `analysis_limit` it estimated a tenant's links at ~1,000 rows and,
-/// for each 500 users, scanned all of a 1,000,000-user tenant's links through the
-/// `(tenant_id, other)` index instead (0.11 s against 0.001 s; the export of 1,000,000 users
-/// took minutes).
+/// Adds to each of `out`'s users (those among `ids`, within `range` when given) the ids it is
+/// linked to in link table `E`, into the list `field` picks. SQLite is told to use the
+/// table's `(tenant_id, user_id, …)` index, `index`: with statistics sampled by
+/// `analysis_limit` it estimated a tenant's links at ~1,000 rows and, for each 500 users,
+/// scanned all of a 1,000,000-user tenant's links through the `(tenant_id, other)` index
+/// instead (0.11 s against 0.001 s; the export of 1,000,000 users took minutes).
+#[allow(clippy::too_many_arguments)]
 async fn links<C: ConnectionTrait, E: TenantOwned + Default>(
     db: &C,
     tenant: TenantId,
@@ -79,7 +80,9 @@ async fn links<C: ConnectionTrait, E: TenantOwned + Default>(
     index: &str,
     ids: impl Iterator<Item = Uuid>,
     range: Option<(Uuid, Uuid)>,
-) -> crate::Result<Vec<(Uuid, Uuid)>> {
+    out: &mut HashMap<Uuid, Stored>,
+    field: fn(&mut Stored) -> &mut Vec<Uuid>,
+) -> crate::Result<()> {
     let backend = db.get_database_backend();
     let mut q = tenant
         .find::<E>()
@@ -99,11 +102,13 @@ async fn links<C: ConnectionTrait, E: TenantOwned + Default>(
             .sql
             .replacen(&from, &format!(r#"{from} INDEXED BY "{index}""#), 1);
     }
-    db.query_all_raw(q)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
-        .collect()
+    for row in db.query_all_raw(q).await? {
+        let (id, linked): (Uuid, Uuid) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        if let Some(s) = out.get_mut(&id) {
+            field(s).push(linked);
+        }
+    }
+    Ok(())
 }
 
 /// The users `ids` of `tenant` with the relations in `needs`; `superiors` are the holders
@@ -160,7 +165,7 @@ pub async fn attach<C: ConnectionTrait>(
         let range = |col: sea_orm::sea_query::SimpleExpr| ranged.then_some(col);
         let chunk = chunk.iter().copied();
         if needs.groups {
-            let rows = links::<_, user_group_members::Entity>(
+            links::<_, user_group_members::Entity>(
                 db,
                 tenant,
                 (
@@ -170,16 +175,13 @@ pub async fn attach<C: ConnectionTrait>(
                 "ix_user_group_members_tenant_id_user_id",
                 chunk.clone(),
                 ranged.then_some((lo, hi)),
+                out,
+                |s| &mut s.groups,
             )
             .await?;
-            for (user, group) in rows {
-                if let Some(s) = out.get_mut(&user) {
-                    s.groups.push(group);
-                }
-            }
         }
         if needs.profiles {
-            let rows = links::<_, user_enrollment_profiles::Entity>(
+            links::<_, user_enrollment_profiles::Entity>(
                 db,
                 tenant,
                 (
@@ -189,16 +191,13 @@ pub async fn attach<C: ConnectionTrait>(
                 "ux_user_enrollment_profiles_tenant_user_profile",
                 chunk.clone(),
                 ranged.then_some((lo, hi)),
+                out,
+                |s| &mut s.profiles,
             )
             .await?;
-            for (user, profile) in rows {
-                if let Some(s) = out.get_mut(&user) {
-                    s.profiles.push(profile);
-                }
-            }
         }
         if needs.catalogs {
-            let rows = links::<_, user_catalogs::Entity>(
+            links::<_, user_catalogs::Entity>(
                 db,
                 tenant,
                 (
@@ -208,13 +207,10 @@ pub async fn attach<C: ConnectionTrait>(
                 "ux_user_catalogs_tenant_id_user_id_catalog_id",
                 chunk.clone(),
                 ranged.then_some((lo, hi)),
+                out,
+                |s| &mut s.catalogs,
             )
             .await?;
-            for (user, catalog) in rows {
-                if let Some(s) = out.get_mut(&user) {
-                    s.catalogs.push(catalog);
-                }
-            }
         }
         if needs.budget {
             let rows: Vec<(Uuid, i64)> = tenant
