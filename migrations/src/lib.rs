@@ -15,13 +15,17 @@ use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::MigratorTrait;
 
 pub mod m20261123_000001_initial;
+pub mod m20261203_000001_import_row_runs;
 
 /// Runs Roster's migrations in order.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial::Migration),
+            Box::new(m20261203_000001_import_row_runs::Migration),
+        ]
     }
 }
 

@@ -115,37 +115,31 @@ impl Spec {
         Some(spec)
     }
 
-    /// The SQL expression of the stored texts, joined by the separator.
-    pub fn sql(&self) -> String {
-        let parts: Vec<&str> = self.texts.iter().filter_map(|f| sql_of(*f)).collect();
-        if parts.is_empty() {
-            "''".into()
-        } else {
-            parts.join(&format!(" || '{SEP}' || "))
-        }
+    /// The SQL expressions of the stored texts, in layout order.
+    pub fn sql_parts(&self) -> Vec<&'static str> {
+        self.texts.iter().filter_map(|f| sql_of(*f)).collect()
     }
 
     /// For each field of [`Spec::codes`], the query of each linked user of the tenant (bound
-    /// as `$1`/`?`) with its codes, sorted and joined by commas as `stored_text` does, in the
-    /// order of user ids (one grouped scan of the link table).
+    /// as `$1`/`?`) with its codes, sorted and joined by commas as `stored_text` does (one
+    /// grouped scan of the link table). On PostgreSQL a row per user: its id and its codes.
+    /// On SQLite a row per page of users (see `Index::load` for why): `hex(id)`, the
+    /// separator and the codes of each, the users separated by [`super::index::RS`].
     pub fn codes_sql(&self, backend: DatabaseBackend) -> Vec<String> {
         self.codes
             .iter()
             .filter_map(|f| codes_of(*f))
             .map(|c| {
-                let (agg, param) = match backend {
-                    DatabaseBackend::Postgres => (
-                        r#"string_agg(x."code", ',' ORDER BY x."code" COLLATE "C")"#,
-                        "$1",
+                let (link, table, column) = (c.link, c.table, c.column);
+                match backend {
+                    DatabaseBackend::Postgres => format!(
+                        r#"SELECT l."user_id", string_agg(x."code", ',' ORDER BY x."code" COLLATE "C") FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = $1 GROUP BY l."user_id""#,
                     ),
-                    _ => (r#"group_concat(x."code", ',' ORDER BY x."code")"#, "?"),
-                };
-                format!(
-                    r#"SELECT l."user_id", {agg} FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = {param} GROUP BY l."user_id" ORDER BY l."user_id""#,
-                    link = c.link,
-                    table = c.table,
-                    column = c.column,
-                )
+                    _ => format!(
+                        r#"SELECT group_concat(hex("u") || '{SEP}' || "c", '{rs}') FROM (SELECT l."user_id" AS "u", min(l."rowid") >> 10 AS "g", group_concat(x."code", ',' ORDER BY x."code") AS "c" FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = ? GROUP BY l."user_id") GROUP BY "g""#,
+                        rs = super::index::RS,
+                    ),
+                }
             })
             .collect()
     }

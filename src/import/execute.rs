@@ -505,7 +505,10 @@ impl<'p, 'a> Executor<'p, 'a> {
         Ok(failed)
     }
 
-    /// The `import_rows` of the reports selected by `pick` (none when not recorded).
+    /// The `import_rows` of the reports selected by `pick` (none when not recorded). A run of
+    /// consecutive unchanged rows identified by the same key is one row (I8: `line_count`
+    /// records, lines `line_no` to `last_line_no`), without a user id: a resumed import
+    /// finds their users again by that key (`Planner::replay`).
     fn import_rows(
         &self,
         reports: &[RowReport],
@@ -516,23 +519,45 @@ impl<'p, 'a> Executor<'p, 'a> {
             return Vec::new();
         };
         let now = chrono::Utc::now();
-        reports
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| pick(*i) && !recorded.contains(i))
-            .map(|(_, r)| import_rows::ActiveModel {
+        let line = |r: &RowReport| i32::try_from(r.line).unwrap_or(i32::MAX);
+        let mut out: Vec<import_rows::ActiveModel> = Vec::new();
+        // The run being extended: where it ends (report index), its row in `out`, its size.
+        let mut run: Option<(usize, usize, i32)> = None;
+        for (i, r) in reports.iter().enumerate() {
+            if !pick(i) || recorded.contains(&i) {
+                run = None;
+                continue;
+            }
+            let quiet = r.outcome == Outcome::Unchanged && r.message.is_none();
+            if let Some((last, at, count)) = run
+                && quiet
+                && last + 1 == i
+                && reports[last].matched_by == r.matched_by
+            {
+                let row = &mut out[at];
+                row.line_count = Set(count + 1);
+                row.last_line_no = Set(Some(line(r)));
+                row.user_id = Set(None);
+                run = Some((i, at, count + 1));
+                continue;
+            }
+            run = quiet.then_some((i, out.len(), 1));
+            out.push(import_rows::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 tenant_id: Set(self.ctx.tenant.0),
                 import_id: Set(import_id),
-                line_no: Set(i32::try_from(r.line).unwrap_or(i32::MAX)),
+                line_no: Set(line(r)),
+                last_line_no: Set(None),
+                line_count: Set(1),
                 outcome: Set(r.outcome.as_str().to_owned()),
                 matched_by: Set(r.matched_by.map(|m| m.as_str().to_owned())),
                 user_id: Set(r.user_id),
                 changes: Set((!r.changes.is_empty()).then(|| json!(r.changes))),
                 message: Set(r.message.clone()),
                 created_at: Set(now),
-            })
-            .collect()
+            });
+        }
+        out
     }
 }
 

@@ -53,7 +53,7 @@ use crate::store::entity::{import_rows, users};
 use execute::Executor;
 use index::Index;
 pub use layout::Layout;
-use planner::{Planner, Recorded};
+use planner::{Planner, Recorded, RecordedLines};
 pub use record::Rejection;
 use refs::Refs;
 pub use report::{CsvReport, MemoryReport, NoReport, Outcome, ReportSink, RowReport, Summary};
@@ -184,7 +184,7 @@ async fn run_on(
     .await?;
     let recorded = match import_id {
         Some(id) => recorded_lines(db, &ctx, id).await?,
-        None => HashMap::new(),
+        None => RecordedLines::default(),
     };
     let rejected = |r: &Rejection| {
         let mut s = Summary::rejected(r, options.simulate);
@@ -394,12 +394,14 @@ async fn recorded_lines(
     db: &DatabaseConnection,
     ctx: &Ctx,
     id: Uuid,
-) -> crate::Result<HashMap<u64, Recorded>> {
-    let rows: Vec<(i32, String, Option<Uuid>, Option<String>)> = ctx
+) -> crate::Result<RecordedLines> {
+    type RowOf = (i32, Option<i32>, String, Option<Uuid>, Option<String>);
+    let rows: Vec<RowOf> = ctx
         .tenant
         .find::<import_rows::Entity>()
         .select_only()
         .column(import_rows::Column::LineNo)
+        .column(import_rows::Column::LastLineNo)
         .column(import_rows::Column::Outcome)
         .column(import_rows::Column::UserId)
         .column(import_rows::Column::MatchedBy)
@@ -407,19 +409,19 @@ async fn recorded_lines(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(line, outcome, user_id, matched_by)| {
-            Some((
-                u64::try_from(line).ok()?,
-                Recorded {
-                    outcome: Outcome::parse(&outcome)?,
-                    user_id,
-                    matched_by: matched_by.as_deref().and_then(report::MatchedBy::parse),
-                },
-            ))
-        })
-        .collect())
+    let mut lines = RecordedLines::default();
+    for (line, last, outcome, user_id, matched_by) in rows {
+        let (Ok(line), Some(outcome)) = (u64::try_from(line), Outcome::parse(&outcome)) else {
+            continue;
+        };
+        let recorded = Recorded {
+            outcome,
+            user_id,
+            matched_by: matched_by.as_deref().and_then(report::MatchedBy::parse),
+        };
+        lines.insert(line, last.and_then(|l| u64::try_from(l).ok()), recorded);
+    }
+    Ok(lines.sorted())
 }
 
 /// Debug log: the process's resident memory now and at its peak, with the planner's sizes.

@@ -37,6 +37,43 @@ pub struct Recorded {
     pub matched_by: Option<MatchedBy>,
 }
 
+/// What an earlier attempt of a resumed import recorded, by line: single records, and runs
+/// of unchanged records (one report row from a first to a last line, I8).
+#[derive(Debug, Default)]
+pub struct RecordedLines {
+    singles: HashMap<u64, Recorded>,
+    /// First line, last line and outcome of each run, by first line.
+    runs: Vec<(u64, u64, Recorded)>,
+}
+
+impl RecordedLines {
+    /// Notes what a report row recorded for the record(s) on lines `first` to `last`.
+    pub fn insert(&mut self, first: u64, last: Option<u64>, r: Recorded) {
+        match last {
+            Some(last) if last > first => self.runs.push((first, last, r)),
+            _ => {
+                self.singles.insert(first, r);
+            }
+        }
+    }
+
+    /// Ready for [`RecordedLines::get`].
+    pub fn sorted(mut self) -> Self {
+        self.runs.sort_unstable_by_key(|(first, _, _)| *first);
+        self
+    }
+
+    /// What was recorded for the record on `line`.
+    pub fn get(&self, line: u64) -> Option<Recorded> {
+        if let Some(r) = self.singles.get(&line) {
+            return Some(*r);
+        }
+        let i = self.runs.partition_point(|(first, _, _)| *first <= line);
+        let (_, last, r) = self.runs.get(i.checked_sub(1)?)?;
+        (line <= *last).then_some(*r)
+    }
+}
+
 /// The state of one import across both passes.
 pub struct Planner<'a> {
     /// The layout.
@@ -58,7 +95,7 @@ pub struct Planner<'a> {
     /// Departments named by the file.
     pub departments: FileDepartments,
     /// Lines an earlier attempt wrote (resume), by line number.
-    pub recorded: HashMap<u64, Recorded>,
+    pub recorded: RecordedLines,
     /// Resolved superiors, by row ordinal (after [`Planner::finish`]).
     pub targets: Targets,
     claims: Claims,
@@ -87,7 +124,7 @@ impl<'a> Planner<'a> {
         index: &'a Index,
         labels: Vec<String>,
         default_catalog: Option<Uuid>,
-        recorded: HashMap<u64, Recorded>,
+        recorded: RecordedLines,
     ) -> Self {
         Self {
             layout,
@@ -140,7 +177,7 @@ impl<'a> Planner<'a> {
         let mut items = Vec::with_capacity(batch.len());
         for (i, rec) in batch.iter().enumerate() {
             let ord = (base + i) as u32;
-            if let Some(r) = self.recorded.get(&rec.line).copied() {
+            if let Some(r) = self.recorded.get(rec.line) {
                 items.push(Item::Done(self.replay(rec, ord, r)));
                 continue;
             }
@@ -243,9 +280,19 @@ impl<'a> Planner<'a> {
     }
 
     /// A line written by an earlier attempt: its claims and links count, it is not planned.
-    fn replay(&mut self, rec: &Record, ord: u32, r: Recorded) -> LineState {
+    /// A run of unchanged lines was recorded without user ids: each finds its user again by
+    /// the key that identified it then (it is unchanged, so the key still does).
+    fn replay(&mut self, rec: &Record, ord: u32, mut r: Recorded) -> LineState {
+        let parsed = parse(rec, self.layout, &self.labels, self.refs);
+        if r.user_id.is_none()
+            && r.outcome == Outcome::Unchanged
+            && let Ok(row) = &parsed
+            && let Ok(Who::Stored { slot, .. }) = identify(row, self.refs, self.index)
+        {
+            r.user_id = self.index.ids.get(slot as usize).copied();
+        }
         let slot = r.user_id.and_then(|id| self.index.slot_of(&id));
-        if let Ok(row) = parse(rec, self.layout, &self.labels, self.refs) {
+        if let Ok(row) = parsed {
             if let Some(slot) = slot {
                 let extra = self.extra(&row);
                 let _ = self.claims.user(slot, ord, extra, &self.lines);
@@ -637,5 +684,34 @@ fn confirms(row: &Row, by: MatchedBy, s: &Stored) -> bool {
         },
         MatchedBy::UserNumber => u.user_number.as_deref() == row.text(F::UserNumber),
         MatchedBy::PersonnelNumber => u.personnel_number.as_deref() == row.text(F::PersonnelNumber),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i8_recorded_runs_cover_the_lines_from_first_to_last() {
+        let r = |outcome| Recorded {
+            outcome,
+            user_id: None,
+            matched_by: None,
+        };
+        let mut lines = RecordedLines::default();
+        lines.insert(10, Some(14), r(Outcome::Unchanged));
+        lines.insert(2, None, r(Outcome::Created));
+        lines.insert(3, Some(3), r(Outcome::Error));
+        lines.insert(4, Some(8), r(Outcome::Unchanged));
+        let lines = lines.sorted();
+        let at = |line| lines.get(line).map(|r| r.outcome);
+        assert_eq!(at(1), None);
+        assert_eq!(at(2), Some(Outcome::Created));
+        assert_eq!(at(3), Some(Outcome::Error));
+        for line in [4, 6, 8, 10, 12, 14] {
+            assert_eq!(at(line), Some(Outcome::Unchanged), "line {line}");
+        }
+        assert_eq!(at(9), None);
+        assert_eq!(at(15), None);
     }
 }

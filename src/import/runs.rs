@@ -4,8 +4,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -97,19 +96,28 @@ pub async fn finish<C: ConnectionTrait>(
     summary: &Summary,
 ) -> crate::Result<()> {
     let now = Utc::now();
-    let count = |outcome: &'static str| {
-        ctx.tenant
-            .find::<import_rows::Entity>()
-            .filter(import_rows::Column::ImportId.eq(id))
-            .filter(import_rows::Column::Outcome.eq(outcome))
-            .select_only()
-            .column(import_rows::Column::Id)
-            .count(db)
+    // A row may report a run of records (`line_count`).
+    let counts: Vec<(String, i64)> = ctx
+        .tenant
+        .find::<import_rows::Entity>()
+        .select_only()
+        .column(import_rows::Column::Outcome)
+        .expr(Expr::col(import_rows::Column::LineCount).sum())
+        .filter(import_rows::Column::ImportId.eq(id))
+        .group_by(import_rows::Column::Outcome)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let count = |outcome: &str| {
+        counts
+            .iter()
+            .find(|(o, _)| o == outcome)
+            .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or_default())
     };
-    let created = count("created").await?;
-    let updated = count("updated").await?;
-    let unchanged = count("unchanged").await?;
-    let errors = count("error").await?;
+    let created = count("created");
+    let updated = count("updated");
+    let unchanged = count("unchanged");
+    let errors = count("error");
     let n = |v: u64| i32::try_from(v).unwrap_or(i32::MAX);
     let state = if summary.rejected.is_some() {
         "failed"

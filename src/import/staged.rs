@@ -571,14 +571,25 @@ pub async fn report_csv(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::
                     .await?,
             );
         }
-        while pending.front().is_some_and(|r| r.line_no < line) {
+        // A row reports one record, or a run of unchanged ones up to `last_line_no`.
+        let last_of = |r: &import_rows::Model| r.last_line_no.unwrap_or(r.line_no);
+        while let Some(r) = pending.front()
+            && last_of(r) < line
+        {
+            last_line = r.line_no;
             pending.pop_front();
         }
-        let Some(r) = pending.front().filter(|r| r.line_no == line).cloned() else {
+        let Some(r) = pending
+            .front()
+            .filter(|r| r.line_no <= line && line <= last_of(r))
+            .cloned()
+        else {
             continue;
         };
-        pending.pop_front();
-        last_line = r.line_no;
+        if last_of(&r) == line {
+            pending.pop_front();
+            last_line = r.line_no;
+        }
         let report = RowReport {
             line: record.line,
             outcome: Outcome::parse(&r.outcome).unwrap_or(Outcome::Error),

@@ -209,6 +209,91 @@ async fn i9_kill_and_resume_ends_in_the_same_state_with_one_report_row_per_line(
     );
 }
 
+/// I8, I9: a re-import reports each run of consecutive unchanged rows as one report row.
+/// Killed and resumed with other batch boundaries, it reports every line once, as an
+/// uninterrupted run does: the resumed run finds the users of recorded runs again by their
+/// key, so a user named twice in the file is still an error the second time.
+#[tokio::test]
+async fn i8_i9_runs_of_unchanged_rows_are_one_report_row_and_survive_kill_and_resume() {
+    let row = |i: usize, first: &str| {
+        std_row(
+            &format!("E{i}"),
+            first,
+            &format!("User{i}"),
+            &format!("u{i}@example.org"),
+        )
+    };
+    let base: Vec<String> = (1..=12).map(|i| row(i, "Nn")).collect();
+    let mut again = base.clone();
+    again[4] = row(5, "Changed");
+    again.push(row(3, "Nn"));
+    again.push(row(13, "Nn"));
+    let refs = |rows: &[String]| csv(HEADER, &rows.iter().map(String::as_str).collect::<Vec<_>>());
+    let prepare = || async {
+        let k = Kit::new().await;
+        assert!(k.import(&refs(&base)).await.summary.errors == 0);
+        let s = staged::stage(&k.t.db, &k.ctx, request(&refs(&again), false))
+            .await
+            .expect("stage");
+        (k, s.id)
+    };
+
+    let (clean, clean_import) = prepare().await;
+    let (clean_state, _) = clean.app();
+    staged::execute_for_test(&clean_state, clean.tenant, clean_import, 5, None)
+        .await
+        .expect("clean run");
+    let (k, id) = prepare().await;
+    let (state, _) = k.app();
+    let crash = staged::execute_for_test(&state, k.tenant, id, 5, Some(2)).await;
+    assert!(crash.is_err());
+    staged::execute_for_test(&state, k.tenant, id, 3, None)
+        .await
+        .expect("resume")
+        .expect("ran");
+
+    // Batches of 5: a run of 4, E5 updated, a run of 5, then a run of 2, E3 again, E13.
+    assert_eq!(
+        report_lines(&clean, clean_import).await,
+        [
+            (2, "unchanged"),
+            (6, "updated"),
+            (7, "unchanged"),
+            (12, "unchanged"),
+            (14, "error"),
+            (15, "created")
+        ]
+        .map(|(l, o)| (l, o.to_owned()))
+    );
+    let report = |k: &Kit, id: Uuid| {
+        let (db, ctx) = (k.t.db.clone(), k.ctx.clone());
+        async move {
+            String::from_utf8(staged::report_csv(&db, &ctx, id).await.expect("report"))
+                .expect("utf-8")
+        }
+    };
+    let clean_report = report(&clean, clean_import).await;
+    assert_eq!(clean_report.lines().count(), 1 + 14, "{clean_report}");
+    assert!(
+        clean_report.contains("\n3;unchanged;ExternalId;"),
+        "{clean_report}"
+    );
+    assert!(clean_report.contains("\n14;error;"), "{clean_report}");
+    assert_eq!(report(&k, id).await, clean_report);
+    for (k, id) in [(&clean, clean_import), (&k, id)] {
+        let info = staged::get(&k.t.db, &k.ctx, id).await.expect("get");
+        assert_eq!(
+            (info.state.as_str(), info.total, info.created, info.updated),
+            ("done", 14, 1, 1)
+        );
+        assert_eq!((info.unchanged, info.errors), (11, 1));
+    }
+    assert_eq!(
+        fingerprint(&k.t.db, k.tenant).await,
+        fingerprint(&clean.t.db, clean.tenant).await
+    );
+}
+
 async fn clean_id(k: &Kit) -> Uuid {
     k.tenant
         .find::<imports::Entity>()

@@ -12,7 +12,13 @@ pub struct Model {
     /// The owning tenant (T4).
     pub tenant_id: Uuid,
     pub import_id: Uuid,
+    /// The first line of the record (or run of records) this row reports.
     pub line_no: i32,
+    /// I8: the last line of a run of consecutive unchanged records reported as one row;
+    /// `None` for a single record.
+    pub last_line_no: Option<i32>,
+    /// How many records the row reports (1 unless a run).
+    pub line_count: i32,
     /// `created` | `updated` | `unchanged` | `error`.
     pub outcome: String,
     /// U4: which key identified the user.
