@@ -23,6 +23,9 @@ use crate::tenancy::descriptor::ImportKind;
 /// Separates texts in the digest (a control character no field may contain).
 pub const SEP: char = '\u{1f}';
 
+/// Users per page of codes (SQLite).
+pub const CODES_PAGE: usize = 1024;
+
 /// What the digest of a layout covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
@@ -39,23 +42,37 @@ struct Codes {
     link: &'static str,
     column: &'static str,
     table: &'static str,
+    /// The link table's `(tenant_id, user_id, …)` index.
+    by_user: &'static str,
 }
 
 fn codes_of(field: F) -> Option<Codes> {
-    let (link, column, table) = match field {
-        F::UserGroups => ("user_group_members", "user_group_id", "user_groups"),
+    let (link, column, table, by_user) = match field {
+        F::UserGroups => (
+            "user_group_members",
+            "user_group_id",
+            "user_groups",
+            "ix_user_group_members_tenant_id_user_id",
+        ),
         F::EnrollmentProfiles => (
             "user_enrollment_profiles",
             "enrollment_profile_id",
             "enrollment_profiles",
+            "ux_user_enrollment_profiles_tenant_user_profile",
         ),
-        F::Catalogs => ("user_catalogs", "catalog_id", "catalogs"),
+        F::Catalogs => (
+            "user_catalogs",
+            "catalog_id",
+            "catalogs",
+            "ux_user_catalogs_tenant_id_user_id_catalog_id",
+        ),
         _ => return None,
     };
     Some(Codes {
         link,
         column,
         table,
+        by_user,
     })
 }
 
@@ -123,20 +140,23 @@ impl Spec {
     /// For each field of [`Spec::codes`], the query of each linked user of the tenant (bound
     /// as `$1`/`?`) with its codes, sorted and joined by commas as `stored_text` does (one
     /// grouped scan of the link table). On PostgreSQL a row per user: its id and its codes.
-    /// On SQLite a row per page of users (see `Index::load` for why): `hex(id)`, the
-    /// separator and the codes of each, the users separated by [`super::index::RS`].
+    /// On SQLite one page of up to [`CODES_PAGE`] users after the user id bound second (see
+    /// `Index::load` for why): a row of `hex(id)`, the separator and the codes of each, the
+    /// users separated by [`super::index::RS`], and the page's last user id; read through
+    /// the `(tenant_id, user_id)` index, whatever the sampled statistics say, and without a
+    /// sort (grouping the pages by rowid instead sorted every user's codes in memory).
     pub fn codes_sql(&self, backend: DatabaseBackend) -> Vec<String> {
         self.codes
             .iter()
             .filter_map(|f| codes_of(*f))
             .map(|c| {
-                let (link, table, column) = (c.link, c.table, c.column);
+                let (link, table, column, index) = (c.link, c.table, c.column, c.by_user);
                 match backend {
                     DatabaseBackend::Postgres => format!(
                         r#"SELECT l."user_id", string_agg(x."code", ',' ORDER BY x."code" COLLATE "C") FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = $1 GROUP BY l."user_id""#,
                     ),
                     _ => format!(
-                        r#"SELECT group_concat(hex("u") || '{SEP}' || "c", '{rs}') FROM (SELECT l."user_id" AS "u", min(l."rowid") >> 10 AS "g", group_concat(x."code", ',' ORDER BY x."code") AS "c" FROM "{link}" l JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = ? GROUP BY l."user_id") GROUP BY "g""#,
+                        r#"SELECT group_concat(hex("u") || '{SEP}' || "c", '{rs}'), max("u") FROM (SELECT l."user_id" AS "u", group_concat(x."code", ',' ORDER BY x."code") AS "c" FROM "{link}" AS l INDEXED BY "{index}" JOIN "{table}" x ON x."id" = l."{column}" WHERE l."tenant_id" = ? AND l."user_id" > ? GROUP BY l."user_id" ORDER BY l."user_id" LIMIT {CODES_PAGE})"#,
                         rs = super::index::RS,
                     ),
                 }

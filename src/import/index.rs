@@ -10,8 +10,8 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use futures_util::StreamExt;
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, JoinType, QueryFilter, QuerySelect, QueryTrait,
-    RelationTrait, Statement, StreamTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, JoinType, QueryFilter,
+    QuerySelect, QueryTrait, RelationTrait, Statement, StreamTrait,
 };
 use uuid::Uuid;
 
@@ -409,25 +409,41 @@ async fn codes(
     let mut out = Vec::with_capacity(spec.codes.len());
     for sql in spec.codes_sql(backend) {
         let mut of = Vec::new();
-        let q = Statement::from_sql_and_values(backend, sql, [tenant.0.into()]);
-        let mut rows = db.stream_raw(q).await?;
-        while let Some(row) = rows.next().await {
-            let row = row?;
-            if paged {
-                let page: String = row.try_get_by_index(0)?;
+        if paged {
+            let mut after = Uuid::nil();
+            loop {
+                let q = Statement::from_sql_and_values(
+                    backend,
+                    sql.as_str(),
+                    [tenant.0.into(), after.into()],
+                );
+                let Some(row) = db.query_one_raw(q).await? else {
+                    break;
+                };
+                let (Some(page), Some(last)) = (
+                    row.try_get_by_index::<Option<String>>(0)?,
+                    row.try_get_by_index::<Option<Uuid>>(1)?,
+                ) else {
+                    break;
+                };
                 for user in page.split(RS) {
                     let bad = || anyhow::anyhow!("identity index: a malformed page of codes");
                     let (hex, text) = user.split_once(SEP).ok_or_else(bad)?;
                     let id = Uuid::try_parse(hex).map_err(|_| bad())?;
                     of.push((id, text_digest(text)));
                 }
-            } else {
+                after = last;
+            }
+        } else {
+            let q = Statement::from_sql_and_values(backend, sql, [tenant.0.into()]);
+            let mut rows = db.stream_raw(q).await?;
+            while let Some(row) = rows.next().await {
+                let row = row?;
                 let user: Uuid = row.try_get_by_index(0)?;
                 let text: String = row.try_get_by_index(1)?;
                 of.push((user, text_digest(&text)));
             }
         }
-        drop(rows);
         if !of.is_sorted_by_key(|(user, _)| *user) {
             of.sort_unstable_by_key(|(user, _)| *user);
         }
