@@ -141,7 +141,7 @@ async fn i10_digests_match_across_the_index_pages() {
 }
 
 async fn assert_digests_match(k: &Kit, users: usize) {
-    let text = export(&k, Scope::tenant()).await;
+    let text = export(k, Scope::tenant()).await;
     let layout = Layout::standard(ImportFormat::Csv);
     let refs = Refs::load(&k.t.db, k.tenant).await.expect("refs");
     let spec = Spec::of(&layout).expect("the standard format has a digest");
