@@ -195,7 +195,7 @@ async fn run_on(
     let size = options.batch_size.max(1);
 
     // First pass: check and plan, write nothing.
-    let mut source = match source::Source::open(input, layout) {
+    let source = match source::Source::open(input, layout) {
         Ok(s) => s,
         Err(r) => return Ok(rejected(&r)),
     };
@@ -207,10 +207,11 @@ async fn run_on(
         default_catalog,
         recorded,
     );
+    let by_slots = source.report_by_slots();
+    let mut batches = source.batches(size);
     let mut batch = Vec::new();
     loop {
-        let (s, b, read) = source.fill(batch, size).await?;
-        source = s;
+        let (b, read) = batches.next(batch).await?;
         batch = b;
         let n = match read {
             Ok(n) => n,
@@ -227,7 +228,7 @@ async fn run_on(
         }
         planner.survey(db, &batch[..n]).await?;
         if planner.lines.len() == n
-            && !source.report_by_slots()
+            && !by_slots
             && let Some(size) = input.size()
         {
             // After the first batch of a delimited file: room for all of its rows.
@@ -253,7 +254,7 @@ async fn run_on(
     }
 
     // Second pass: write (or, simulating, only report) what the first pass planned.
-    let mut source = match source::Source::open(input, layout) {
+    let source = match source::Source::open(input, layout) {
         Ok(s) => s,
         Err(r) => return Ok(rejected(&r)),
     };
@@ -266,10 +267,10 @@ async fn run_on(
         import_id,
         source.report_by_slots(),
     );
-    let mut batches = 0;
+    let mut batches = source.batches(size);
+    let mut written = 0;
     loop {
-        let (s, b, read) = source.fill(batch, size).await?;
-        source = s;
+        let (b, read) = batches.next(batch).await?;
         batch = b;
         let n = match read {
             Ok(n) => n,
@@ -280,10 +281,10 @@ async fn run_on(
         }
         batch = exec.batch(db, batch, n, sink).await?;
         progress.rows(2, exec.summary.total);
-        batches += 1;
-        if !options.simulate && options.crash_after_batches == Some(batches) {
+        written += 1;
+        if !options.simulate && options.crash_after_batches == Some(written) {
             exec.finish(db, sink).await?;
-            return Err(anyhow::anyhow!("import stopped after {batches} batches (test)").into());
+            return Err(anyhow::anyhow!("import stopped after {written} batches (test)").into());
         }
     }
     exec.finish(db, sink).await?;

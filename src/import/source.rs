@@ -98,30 +98,81 @@ impl Source {
     /// Reads up to `max` rows into `batch` (reusing its records) on a blocking thread;
     /// returns the source, the batch and how many rows were read.
     pub async fn fill(
+        self,
+        batch: Vec<Record>,
+        max: usize,
+    ) -> crate::Result<(Self, Vec<Record>, Result<usize, Rejection>)> {
+        let joined = tokio::task::spawn_blocking(move || self.fill_now(batch, max))
+            .await
+            .map_err(|e| anyhow::anyhow!("import reader failed: {e}"))?;
+        Ok(joined)
+    }
+
+    fn fill_now(
         mut self,
         mut batch: Vec<Record>,
         max: usize,
-    ) -> crate::Result<(Self, Vec<Record>, Result<usize, Rejection>)> {
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut n = 0;
-            let result = loop {
-                if n == max {
-                    break Ok(n);
-                }
-                if batch.len() <= n {
-                    batch.push(Record::default());
-                }
-                match self.next(&mut batch[n]) {
-                    Ok(true) => n += 1,
-                    Ok(false) => break Ok(n),
-                    Err(e) => break Err(e),
-                }
-            };
-            (self, batch, result)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("import reader failed: {e}"))?;
-        Ok(joined)
+    ) -> (Self, Vec<Record>, Result<usize, Rejection>) {
+        let mut n = 0;
+        let result = loop {
+            if n == max {
+                break Ok(n);
+            }
+            if batch.len() <= n {
+                batch.push(Record::default());
+            }
+            match self.next(&mut batch[n]) {
+                Ok(true) => n += 1,
+                Ok(false) => break Ok(n),
+                Err(e) => break Err(e),
+            }
+        };
+        (self, batch, result)
+    }
+
+    /// Reads the file in batches of `max` rows, each read on a blocking thread while the
+    /// batch before is planned or written (the two took turns: a fifth of a re-import's
+    /// time was spent waiting for the reader).
+    pub fn batches(self, max: usize) -> Batches {
+        let mut b = Batches { task: None, max };
+        b.start(self, Vec::new());
+        b
+    }
+}
+
+type Filled = (Source, Vec<Record>, Result<usize, Rejection>);
+
+/// A file read one batch ahead (see [`Source::batches`]).
+pub struct Batches {
+    task: Option<tokio::task::JoinHandle<Filled>>,
+    max: usize,
+}
+
+impl Batches {
+    fn start(&mut self, source: Source, records: Vec<Record>) {
+        let max = self.max;
+        self.task = Some(tokio::task::spawn_blocking(move || {
+            source.fill_now(records, max)
+        }));
+    }
+
+    /// The next batch and how many rows it holds (0 at the end), or why the file is
+    /// refused. `spare` is where the batch after it is read (the records of a batch done
+    /// with, so they are reused).
+    pub async fn next(
+        &mut self,
+        spare: Vec<Record>,
+    ) -> crate::Result<(Vec<Record>, Result<usize, Rejection>)> {
+        let Some(task) = self.task.take() else {
+            return Ok((spare, Ok(0)));
+        };
+        let (source, batch, read) = task
+            .await
+            .map_err(|e| anyhow::anyhow!("import reader failed: {e}"))?;
+        if matches!(read, Ok(n) if n > 0) {
+            self.start(source, spare);
+        }
+        Ok((batch, read))
     }
 }
 
