@@ -151,7 +151,35 @@ impl Statements {
     }
 
     fn push(&mut self, q: &impl QueryTrait) {
-        self.list.push(q.build(self.backend));
+        let mut statement = q.build(self.backend);
+        if self.backend == DatabaseBackend::Sqlite {
+            encode_ahead(&mut statement);
+        }
+        self.list.push(statement);
+    }
+}
+
+/// SQLite: binds JSON and timestamps as the text the driver would make of them. The driver
+/// clones every value of a statement and encodes it on the writing side, between two
+/// statements of the batch's write; done here, it happens while the batch before is
+/// written (a JSON value was a tree of maps cloned and serialised on the write's path).
+fn encode_ahead(statement: &mut Statement) {
+    use sea_orm::sea_query::Value;
+    let Some(values) = statement.values.as_mut() else {
+        return;
+    };
+    for v in values.0.iter_mut() {
+        match v {
+            // `serde_json::to_string`, as the driver's `Json` encoding.
+            Value::Json(j) => *v = Value::String(j.as_ref().map(|j| j.to_string())),
+            // The driver's `DateTime` encoding.
+            Value::ChronoDateTimeUtc(t) => {
+                *v = Value::String(
+                    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),
+                );
+            }
+            _ => {}
+        }
     }
 }
 
@@ -455,5 +483,59 @@ fn relations(
                 .to_owned(),
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, Query, SqliteQueryBuilder, Value};
+    use sea_orm::{ConnectionTrait, Database};
+
+    use super::*;
+
+    /// The values `encode_ahead` binds are stored exactly as the driver stores the originals
+    /// (timestamps are compared as text on SQLite, so a different spelling would reorder them).
+    #[tokio::test]
+    async fn encoded_ahead_values_are_stored_as_the_driver_stores_them() {
+        let db = Database::connect("sqlite::memory:").await.expect("sqlite");
+        db.execute_unprepared("CREATE TABLE t (at TEXT, doc TEXT)")
+            .await
+            .expect("table");
+        let at = DateTime::parse_from_rfc3339("2026-12-03T18:59:01.123456789Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let doc = serde_json::json!({"b": [1, "x\"y"], "a": {"c": null}});
+        for ahead in [false, true] {
+            let insert = Query::insert()
+                .into_table(Alias::new("t"))
+                .columns([Alias::new("at"), Alias::new("doc")])
+                .values_panic([Value::from(at).into(), Value::from(doc.clone()).into()])
+                .to_owned();
+            let (sql, values) = insert.build(SqliteQueryBuilder);
+            let mut statement =
+                Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values);
+            if ahead {
+                encode_ahead(&mut statement);
+            }
+            db.execute_raw(statement).await.expect("insert");
+        }
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT typeof(at), at, typeof(doc), doc FROM t",
+            ))
+            .await
+            .expect("select");
+        let stored: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                (0..4)
+                    .map(|i| r.try_get_by_index::<String>(i).expect("text"))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(stored[0], stored[1]);
+        assert_eq!(stored[0][1], "2026-12-03T18:59:01.123456789+00:00");
     }
 }
