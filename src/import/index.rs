@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use futures_util::StreamExt;
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, JoinType, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, JoinType, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, RelationTrait, Statement, StreamTrait,
 };
 use uuid::Uuid;
@@ -106,6 +106,9 @@ const KEYS: [&str; 6] = [
     r#"COALESCE("users"."personnel_number", '')"#,
 ];
 
+/// Users per page of the identity index (SQLite).
+const USERS_PAGE: u64 = 1024;
+
 /// Separates the users of one page (SQLite; a control character no field may contain).
 pub const RS: char = '\u{1e}';
 
@@ -119,9 +122,9 @@ pub fn joined<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
 impl Index {
     /// Loads the identities of every user of `tenant`, marking those outside `scope`, and,
     /// with a digest `spec`, each user's digest. One text per user carries the keys and the
-    /// digest's texts. On SQLite the users come as pages of such texts (`group_concat` over
-    /// ~1,024 rowids): the driver hands every row from SQLite's thread to ours, a thread
-    /// wake-up each, which cost more than the query. The codes the digest covers are read
+    /// digest's texts. On SQLite the users come as pages of such texts (`group_concat` of
+    /// [`USERS_PAGE`] users, see [`Index::pages`]): the driver hands every row from SQLite's
+    /// thread to ours, a thread wake-up each, which cost more than the query. The codes the digest covers are read
     /// at the same time on `side` (another connection, so that the database works on both
     /// at once; it may be `db` where that is a pool).
     pub async fn load(
@@ -158,16 +161,15 @@ impl Index {
         let visible = CaseStatement::new()
             .case(scope.users_condition(), Expr::val(true))
             .finally(Expr::val(false));
-        let mut q = tenant
-            .find::<users::Entity>()
-            .select_only()
-            .expr_as(visible, "v")
-            .expr_as(Expr::cust(joined(parts)), "x");
-        q = if paged {
-            q.expr_as(Expr::cust(r#""users"."rowid" >> 10"#), "g")
+        let mut q = if paged {
+            tenant.find_listed::<users::Entity>(backend)
         } else {
-            q.column(users::Column::Id)
-        };
+            tenant.find::<users::Entity>()
+        }
+        .select_only()
+        .expr_as(visible, "v")
+        .expr_as(Expr::cust(joined(parts)), "x")
+        .column_as(users::Column::Id, "k");
         if spec.is_some() {
             q = q
                 .join_as(
@@ -186,18 +188,6 @@ impl Index {
                     "digest_sup",
                 );
         }
-        let st = backend.build(&q.into_query());
-        let st = if paged {
-            Statement {
-                sql: format!(
-                    r#"SELECT group_concat(CASE WHEN "v" THEN '1' ELSE '0' END || "x", '{RS}') FROM ({}) GROUP BY "g""#,
-                    st.sql
-                ),
-                ..st
-            }
-        } else {
-            st
-        };
         let codes = async {
             match spec {
                 Some(spec) => codes(side, tenant, spec).await,
@@ -205,7 +195,17 @@ impl Index {
             }
         };
         let tenant_wide = scope.is_tenant_wide();
-        let (main, codes) = tokio::join!(index.stream(db, st, paged, spec.is_some()), codes);
+        let digests = spec.is_some();
+        let main = async {
+            if paged {
+                index.pages(db, q, digests).await
+            } else {
+                index
+                    .stream(db, backend.build(&q.into_query()), digests)
+                    .await
+            }
+        };
+        let (main, codes) = tokio::join!(main, codes);
         let outside = main?;
         if !tenant_wide {
             index.outside = Some(outside);
@@ -222,35 +222,70 @@ impl Index {
         Ok(index)
     }
 
-    /// Reads the users of `st` into the index: rows of (in scope, text, id), or, `paged`,
-    /// rows of one text holding many users. Returns the slots not in scope.
+    /// Reads the users of `st` (rows of in scope, text, id) into the index. Returns the slots
+    /// not in scope.
     async fn stream(
         &mut self,
         db: &DatabaseConnection,
         st: Statement,
-        paged: bool,
         digests: bool,
     ) -> crate::Result<HashSet<Slot>> {
-        // One streamed query: paging by id would sort the tenant's users once per page.
         let mut outside = HashSet::new();
         let mut rows = db.stream_raw(st).await?;
         while let Some(row) = rows.next().await {
             let row = row?;
-            if paged {
-                let page: String = row.try_get_by_index(0)?;
-                for user in page.split(RS) {
-                    let bad = || anyhow::anyhow!("identity index: a malformed page");
-                    let (in_scope, rest) = user.split_at_checked(1).ok_or_else(bad)?;
-                    let (hex, text) = rest.split_once(SEP).ok_or_else(bad)?;
-                    let id = Uuid::try_parse(hex).map_err(|_| bad())?;
-                    self.add(id, in_scope == "1", text, digests, &mut outside);
-                }
-            } else {
-                let in_scope: bool = row.try_get_by_index(0)?;
-                let text: String = row.try_get_by_index(1)?;
-                let id: Uuid = row.try_get_by_index(2)?;
-                self.add(id, in_scope, &text, digests, &mut outside);
+            let in_scope: bool = row.try_get_by_index(0)?;
+            let text: String = row.try_get_by_index(1)?;
+            let id: Uuid = row.try_get_by_index(2)?;
+            self.add(id, in_scope, &text, digests, &mut outside);
+        }
+        Ok(outside)
+    }
+
+    /// SQLite: reads the users of `q` into the index in pages of [`USERS_PAGE`], each one
+    /// row of text, in the order of their ids (a page starts after the last id of the one
+    /// before and walks the primary key: no sort, so memory stays flat; the tenant condition
+    /// is `+tenant_id`, which no index serves, so no statistics can make SQLite sort the
+    /// tenant per page). Returns the slots not in scope.
+    async fn pages(
+        &mut self,
+        db: &DatabaseConnection,
+        q: sea_orm::Select<users::Entity>,
+        digests: bool,
+    ) -> crate::Result<HashSet<Slot>> {
+        let mut outside = HashSet::new();
+        let mut after = Uuid::nil();
+        loop {
+            let page = q
+                .clone()
+                .filter(users::Column::Id.gt(after))
+                .order_by_asc(users::Column::Id)
+                .limit(USERS_PAGE);
+            let st = DbBackend::Sqlite.build(&page.into_query());
+            let st = Statement {
+                sql: format!(
+                    r#"SELECT group_concat(CASE WHEN "v" THEN '1' ELSE '0' END || "x", '{RS}'), max("k") FROM ({})"#,
+                    st.sql
+                ),
+                ..st
+            };
+            let Some(row) = db.query_one_raw(st).await? else {
+                break;
+            };
+            let (Some(page), Some(last)) = (
+                row.try_get_by_index::<Option<String>>(0)?,
+                row.try_get_by_index::<Option<Uuid>>(1)?,
+            ) else {
+                break;
+            };
+            for user in page.split(RS) {
+                let bad = || anyhow::anyhow!("identity index: a malformed page");
+                let (in_scope, rest) = user.split_at_checked(1).ok_or_else(bad)?;
+                let (hex, text) = rest.split_once(SEP).ok_or_else(bad)?;
+                let id = Uuid::try_parse(hex).map_err(|_| bad())?;
+                self.add(id, in_scope == "1", text, digests, &mut outside);
             }
+            after = last;
         }
         Ok(outside)
     }
