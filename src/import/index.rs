@@ -123,10 +123,10 @@ impl Index {
     /// Loads the identities of every user of `tenant`, marking those outside `scope`, and,
     /// with a digest `spec`, each user's digest. One text per user carries the keys and the
     /// digest's texts. On SQLite the users come as pages of such texts (`group_concat` of
-    /// [`USERS_PAGE`] users, see [`Index::pages`]): the driver hands every row from SQLite's
-    /// thread to ours, a thread wake-up each, which cost more than the query. The codes the digest covers are read
-    /// at the same time on `side` (another connection, so that the database works on both
-    /// at once; it may be `db` where that is a pool).
+    /// [`USERS_PAGE`] users, see [`Index::pages`]): the driver hands every row from
+    /// SQLite's thread to ours, a thread wake-up each, which cost more than the query. The
+    /// codes the digest covers are read at the same time on `side` (another connection, so
+    /// that the database works on both at once; it may be `db` where that is a pool).
     pub async fn load(
         db: &DatabaseConnection,
         side: &DatabaseConnection,
