@@ -3,6 +3,7 @@
 //! PostgreSQL when `ROSTER_TEST_DATABASE_URL` is set).
 
 use roster::authz::scope::Scope;
+use roster::domain::Ctx;
 use roster::export::export_users;
 use roster::import::digest::Spec;
 use roster::import::fields::ImportField as F;
@@ -116,7 +117,7 @@ async fn i10_export_is_limited_to_the_exporters_scope() {
 async fn i10_every_exported_row_matches_its_users_stored_digest() {
     let k = Kit::new().await;
     k.import(SEED).await;
-    assert_digests_match(&k, 3).await;
+    assert_digests_match(&k.t.db, &k.ctx, 3).await;
 }
 
 /// The same over several pages: SQLite reads the index in pages of ~1,024 users and the
@@ -137,18 +138,35 @@ async fn i10_digests_match_across_the_index_pages() {
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
     let run = k.import(&csv(HEADER, &refs)).await;
     assert_eq!(run.summary.created, 2100, "{:?}", run.summary);
-    assert_digests_match(&k, 2100).await;
+    assert_digests_match(&k.t.db, &k.ctx, 2100).await;
+    // A small tenant beside it is read through its tenant index, a row per user.
+    let small = k.other_tenant("small").await;
+    let rows: Vec<String> = (0..30)
+        .map(|i| {
+            let groups = ["G1", "G1,G2", ""][i % 3];
+            format!(
+                "s{i};S{i};F{i};L{i};s{i}@example.org;;;;;;;;;;;{groups};;;;;;;True;DS-KR-001-DE"
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    assert_eq!(small.import(&csv(HEADER, &refs)).await.summary.created, 30);
+    assert_digests_match(&k.t.db, small.ctx(), 30).await;
 }
 
-async fn assert_digests_match(k: &Kit, users: usize) {
-    let text = export(k, Scope::tenant()).await;
+async fn assert_digests_match(db: &sea_orm::DatabaseConnection, ctx: &Ctx, users: usize) {
+    let mut out = Vec::new();
+    export_users(db, ctx, Scope::tenant(), &mut out)
+        .await
+        .expect("export");
+    let text = String::from_utf8(out).expect("utf-8");
     let layout = Layout::standard(ImportFormat::Csv);
-    let refs = Refs::load(&k.t.db, k.tenant).await.expect("refs");
+    let refs = Refs::load(db, ctx.tenant).await.expect("refs");
     let spec = Spec::of(&layout).expect("the standard format has a digest");
     let index = Index::load(
-        &k.t.db,
-        &k.t.db,
-        k.tenant,
+        db,
+        db,
+        ctx.tenant,
         &Scope::tenant(),
         refs.superior_role,
         Some(&spec),

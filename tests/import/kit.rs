@@ -196,6 +196,11 @@ pub struct Other<'k> {
 }
 
 impl Other<'_> {
+    /// The operator's context in this tenant.
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
     /// Runs the standard CSV format in this tenant.
     pub async fn import(&self, text: &str) -> Run {
         self.kit
