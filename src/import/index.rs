@@ -151,11 +151,7 @@ impl Index {
         }
         let backend = db.get_database_backend();
         let paged = backend == DbBackend::Sqlite && Self::pages_pay(db, tenant).await?;
-        let mut parts: Vec<&str> = Vec::new();
-        if paged {
-            parts.push(r#"hex("users"."id")"#);
-        }
-        parts.extend(KEYS);
+        let mut parts: Vec<&str> = KEYS.to_vec();
         let spec_parts = spec.map(Spec::sql_parts).unwrap_or_default();
         parts.extend(spec_parts.iter().copied());
         let visible = CaseStatement::new()
@@ -276,39 +272,27 @@ impl Index {
         digests: bool,
     ) -> crate::Result<HashSet<Slot>> {
         let mut outside = HashSet::new();
-        let mut after = Uuid::nil();
-        loop {
+        let page = |after: Uuid| {
             let page = q
                 .clone()
                 .filter(users::Column::Id.gt(after))
                 .order_by_asc(users::Column::Id)
                 .limit(USERS_PAGE);
             let st = DbBackend::Sqlite.build(&page.into_query());
-            let st = Statement {
+            Statement {
                 sql: format!(
-                    r#"SELECT group_concat(CASE WHEN "v" THEN '1' ELSE '0' END || "x", '{RS}'), max("k") FROM ({})"#,
+                    r#"SELECT group_concat(hex("k") || '{SEP}' || CASE WHEN "v" THEN '1' ELSE '0' END || '{SEP}' || "x", '{RS}'), max("k") FROM ({})"#,
                     st.sql
                 ),
                 ..st
-            };
-            let Some(row) = db.query_one_raw(st).await? else {
-                break;
-            };
-            let (Some(page), Some(last)) = (
-                row.try_get_by_index::<Option<String>>(0)?,
-                row.try_get_by_index::<Option<Uuid>>(1)?,
-            ) else {
-                break;
-            };
-            for user in page.split(RS) {
-                let bad = || anyhow::anyhow!("identity index: a malformed page");
-                let (in_scope, rest) = user.split_at_checked(1).ok_or_else(bad)?;
-                let (hex, text) = rest.split_once(SEP).ok_or_else(bad)?;
-                let id = Uuid::try_parse(hex).map_err(|_| bad())?;
-                self.add(id, in_scope == "1", text, digests, &mut outside);
             }
-            after = last;
-        }
+        };
+        keyset_pages(db, page, |id, rest| {
+            let (in_scope, text) = rest.split_once(SEP).ok_or_else(malformed)?;
+            self.add(id, in_scope == "1", text, digests, &mut outside);
+            Ok(())
+        })
+        .await?;
         Ok(outside)
     }
 
@@ -454,6 +438,39 @@ impl Index {
     }
 }
 
+/// SQLite: reads pages by keyset. `page(after)` is one row: the entries of the users after
+/// id `after`, each `hex(id)`, [`SEP`] and a text, joined by [`RS`], and the page's last id
+/// (NULL when there are none). `each` gets every entry's id and text.
+async fn keyset_pages(
+    db: &DatabaseConnection,
+    page: impl Fn(Uuid) -> Statement,
+    mut each: impl FnMut(Uuid, &str) -> crate::Result<()>,
+) -> crate::Result<()> {
+    let mut after = Uuid::nil();
+    loop {
+        let Some(row) = db.query_one_raw(page(after)).await? else {
+            return Ok(());
+        };
+        let (Some(entries), Some(last)) = (
+            row.try_get_by_index::<Option<String>>(0)?,
+            row.try_get_by_index::<Option<Uuid>>(1)?,
+        ) else {
+            return Ok(());
+        };
+        for entry in entries.split(RS) {
+            let (hex, text) = entry.split_once(SEP).ok_or_else(malformed)?;
+            let id = Uuid::try_parse(hex).map_err(|_| malformed())?;
+            each(id, text)?;
+        }
+        after = last;
+    }
+}
+
+/// A page of the identity index that does not parse.
+fn malformed() -> crate::Error {
+    anyhow::anyhow!("identity index: a malformed page").into()
+}
+
 /// Per field of `spec` that lists codes, the digest of each linked user's codes, sorted by
 /// user id.
 async fn codes(
@@ -467,30 +484,18 @@ async fn codes(
     for sql in spec.codes_sql(backend) {
         let mut of = Vec::new();
         if paged {
-            let mut after = Uuid::nil();
-            loop {
-                let q = Statement::from_sql_and_values(
+            let page = |after: Uuid| {
+                Statement::from_sql_and_values(
                     backend,
                     sql.as_str(),
                     [tenant.0.into(), after.into()],
-                );
-                let Some(row) = db.query_one_raw(q).await? else {
-                    break;
-                };
-                let (Some(page), Some(last)) = (
-                    row.try_get_by_index::<Option<String>>(0)?,
-                    row.try_get_by_index::<Option<Uuid>>(1)?,
-                ) else {
-                    break;
-                };
-                for user in page.split(RS) {
-                    let bad = || anyhow::anyhow!("identity index: a malformed page of codes");
-                    let (hex, text) = user.split_once(SEP).ok_or_else(bad)?;
-                    let id = Uuid::try_parse(hex).map_err(|_| bad())?;
-                    of.push((id, text_digest(text)));
-                }
-                after = last;
-            }
+                )
+            };
+            keyset_pages(db, page, |id, text| {
+                of.push((id, text_digest(text)));
+                Ok(())
+            })
+            .await?;
         } else {
             let q = Statement::from_sql_and_values(backend, sql, [tenant.0.into()]);
             let mut rows = db.stream_raw(q).await?;
