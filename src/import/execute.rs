@@ -12,12 +12,14 @@
 //! handed on only once its batch has committed (or failed and been written row by row).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sea_orm::{ActiveValue::Set, DatabaseConnection, Statement, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::apply::{self, Writes};
+use super::checkpoint::Checkpoints;
 use super::diff;
 use super::fetch;
 use super::fields::ImportField as F;
@@ -52,6 +54,8 @@ pub struct Executor<'p, 'a> {
     next: usize,
     /// The batch being written while the next one is planned.
     pending: Option<Pending>,
+    /// SQLite: the writer's WAL checkpoints, run beside the writes.
+    pub checkpoints: Option<Arc<Checkpoints>>,
 }
 
 /// A batch that a task of its own is writing.
@@ -77,8 +81,12 @@ impl Drop for Writer {
     }
 }
 
-/// Writes one batch's statements in one transaction.
-async fn write_batch(db: DatabaseConnection, statements: Vec<Statement>) -> crate::Result<()> {
+/// Writes one batch's statements in one transaction (then lets `checkpoints` know).
+async fn write_batch(
+    db: DatabaseConnection,
+    statements: Vec<Statement>,
+    checkpoints: Option<Arc<Checkpoints>>,
+) -> crate::Result<()> {
     let t = std::time::Instant::now();
     let txn = db.begin().await?;
     match apply::execute(&txn, statements).await {
@@ -92,7 +100,10 @@ async fn write_batch(db: DatabaseConnection, statements: Vec<Statement>) -> crat
         write_ms = t.elapsed().as_millis() as u64,
         "import batch written"
     );
-    Ok(())
+    match checkpoints {
+        Some(c) => c.committed(&db).await,
+        None => Ok(()),
+    }
 }
 
 impl<'p, 'a> Executor<'p, 'a> {
@@ -130,6 +141,7 @@ impl<'p, 'a> Executor<'p, 'a> {
             },
             next: 0,
             pending: None,
+            checkpoints: None,
         }
     }
 
@@ -183,7 +195,11 @@ impl<'p, 'a> Executor<'p, 'a> {
             statements = self.statements(db, &reports, &recorded, &writes);
         }
         self.pending = Some(Pending {
-            task: Writer(tokio::spawn(write_batch(db.clone(), statements))),
+            task: Writer(tokio::spawn(write_batch(
+                db.clone(),
+                statements,
+                self.checkpoints.clone(),
+            ))),
             records,
             n,
             reports,
@@ -437,6 +453,9 @@ impl<'p, 'a> Executor<'p, 'a> {
         match apply::write(&txn, self.ctx, refs, &mut self.departments, &writes, rows).await {
             Ok(()) => {
                 txn.commit().await?;
+                if let Some(c) = &self.checkpoints {
+                    c.committed(db).await?;
+                }
                 return Ok(());
             }
             Err(e) => {

@@ -15,6 +15,7 @@
 //! job queue: see [`staged`].
 
 pub mod apply;
+pub mod checkpoint;
 pub mod departments;
 pub mod diff;
 pub mod digest;
@@ -42,6 +43,7 @@ pub mod superiors;
 pub mod values;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect, TransactionTrait};
@@ -122,9 +124,18 @@ pub async fn run(
 ) -> crate::Result<Summary> {
     // SQLite: one connection for the whole run, so its reads and writes share one page cache.
     let dedicated = crate::store::dedicated(db).await?;
+    // …and another for its WAL checkpoints, beside the writes.
+    let checkpoints = match &dedicated {
+        Some(writer) if !options.simulate => match crate::store::dedicated(db).await? {
+            Some(conn) => Some(checkpoint::Checkpoints::start(writer, conn).await?),
+            None => None,
+        },
+        _ => None,
+    };
     let result = run_on(
         dedicated.as_ref().unwrap_or(db),
         db,
+        checkpoints.clone(),
         ctx,
         input,
         layout,
@@ -134,6 +145,9 @@ pub async fn run(
         progress,
     )
     .await;
+    if let Some(c) = checkpoints {
+        c.close().await;
+    }
     if let Some(conn) = dedicated {
         conn.close().await.ok();
     }
@@ -146,6 +160,7 @@ pub async fn run(
 async fn run_on(
     db: &DatabaseConnection,
     side: &DatabaseConnection,
+    checkpoints: Option<Arc<checkpoint::Checkpoints>>,
     ctx: &Ctx,
     input: &Input,
     layout: &Layout,
@@ -267,6 +282,7 @@ async fn run_on(
         import_id,
         source.report_by_slots(),
     );
+    exec.checkpoints = checkpoints;
     let mut batches = source.batches(size);
     let mut written = 0;
     loop {
