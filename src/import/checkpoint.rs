@@ -81,7 +81,9 @@ impl Checkpoints {
     /// After a batch committed on `writer`: starts a checkpoint beside the next write, or,
     /// when the log has grown past its limit, finishes the checkpoint on `writer` so that
     /// its next commit restarts the log.
-    pub async fn committed(&self, writer: &DatabaseConnection) -> crate::Result<()> {
+    /// A checkpoint that fails is logged, never the batch's failure: the batch has committed
+    /// (the writer's automatic checkpoint stays as the safety net).
+    pub async fn committed(&self, writer: &DatabaseConnection) {
         let mut state = self.state.lock().await;
         state.batches += 1;
         let mut full = state.batches >= MAX_BATCHES;
@@ -97,18 +99,19 @@ impl Checkpoints {
                 let _ = task.await;
             }
             let t = std::time::Instant::now();
-            let wal = passive(writer).await?;
-            tracing::debug!(
-                log = wal.log,
-                ms = t.elapsed().as_millis() as u64,
-                "import checkpoint caught up"
-            );
+            match passive(writer).await {
+                Ok(wal) => tracing::debug!(
+                    log = wal.log,
+                    ms = t.elapsed().as_millis() as u64,
+                    "import checkpoint caught up"
+                ),
+                Err(e) => tracing::warn!(error = %e, "import checkpoint failed"),
+            }
             state.batches = 0;
         } else if state.running.is_none() {
             let conn = self.conn.clone();
             state.running = Some(tokio::spawn(async move { passive(&conn).await }));
         }
-        Ok(())
     }
 
     /// Waits for a running checkpoint and closes the connection.
@@ -194,7 +197,7 @@ mod tests {
                 .expect("insert");
             }
             txn.commit().await.expect("commit");
-            c.committed(&writer).await.expect("committed");
+            c.committed(&writer).await;
             let wal = std::fs::metadata(dir.path().join("c.db-wal"))
                 .expect("wal")
                 .len();

@@ -100,10 +100,10 @@ async fn write_batch(
         write_ms = t.elapsed().as_millis() as u64,
         "import batch written"
     );
-    match checkpoints {
-        Some(c) => c.committed(&db).await,
-        None => Ok(()),
+    if let Some(c) = checkpoints {
+        c.committed(&db).await;
     }
+    Ok(())
 }
 
 impl<'p, 'a> Executor<'p, 'a> {
@@ -454,7 +454,7 @@ impl<'p, 'a> Executor<'p, 'a> {
             Ok(()) => {
                 txn.commit().await?;
                 if let Some(c) = &self.checkpoints {
-                    c.committed(db).await?;
+                    c.committed(db).await;
                 }
                 return Ok(());
             }
