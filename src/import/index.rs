@@ -94,6 +94,8 @@ pub struct Index {
     digests: Vec<u64>,
     /// The slots in the order of their ids, unless `ids` is in that order already.
     by_id: Option<Vec<Slot>>,
+    /// SQLite: whether the tenant's users are read in pages (see `pages_pay`).
+    paged: bool,
 }
 
 /// The identity keys, in the order `add` splits them.
@@ -203,6 +205,7 @@ impl Index {
         };
         let (main, codes) = tokio::join!(main, codes);
         let outside = main?;
+        index.paged = paged;
         if !tenant_wide {
             index.outside = Some(outside);
         }
@@ -435,6 +438,60 @@ impl Index {
                 .ok()
                 .map(|i| by_id[i]),
         }
+    }
+}
+
+impl Index {
+    /// U7: the stored superior of each stored user, by slot ([`AMBIGUOUS`] for none); empty
+    /// when no user has one. Read in pages like the users themselves where they were (a
+    /// tenant of a million users has nearly as many links, and a row each costs SQLite's
+    /// thread a hand-over per row).
+    pub async fn stored_superiors(
+        &self,
+        db: &DatabaseConnection,
+        tenant: TenantId,
+    ) -> crate::Result<Vec<Slot>> {
+        let mut up: Vec<Slot> = Vec::new();
+        let mut link = |id: Uuid, superior: Uuid| {
+            if let (Some(a), Some(b)) = (self.slot_of(&id), self.slot_of(&superior)) {
+                if up.is_empty() {
+                    up = vec![AMBIGUOUS; self.len()];
+                }
+                up[a as usize] = b;
+            }
+        };
+        if self.paged {
+            let page = |after: Uuid| {
+                Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    format!(
+                        r#"SELECT group_concat(hex("id") || '{SEP}' || hex("superior_id"), '{RS}'), max("id") FROM (SELECT "id", "superior_id" FROM "users" WHERE +"tenant_id" = ? AND "superior_id" IS NOT NULL AND "id" > ? ORDER BY "id" LIMIT {USERS_PAGE})"#
+                    ),
+                    [tenant.0.into(), after.into()],
+                )
+            };
+            keyset_pages(db, page, |id, superior| {
+                link(id, Uuid::try_parse(superior).map_err(|_| malformed())?);
+                Ok(())
+            })
+            .await?;
+        } else {
+            let mut links = tenant
+                .find::<users::Entity>()
+                .select_only()
+                .column(users::Column::Id)
+                .column(users::Column::SuperiorId)
+                .filter(users::Column::SuperiorId.is_not_null())
+                .into_tuple::<(Uuid, Option<Uuid>)>()
+                .stream(db)
+                .await?;
+            while let Some(row) = links.next().await {
+                if let (id, Some(superior)) = row? {
+                    link(id, superior);
+                }
+            }
+        }
+        Ok(up)
     }
 }
 

@@ -10,15 +10,12 @@
 
 use std::collections::HashSet;
 
-use futures_util::StreamExt;
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
 
 use super::index::{AMBIGUOUS, Index, KeyKind, Slot, key};
 use super::keys::KeyTable;
 use super::state::Lines;
 use crate::store::TenantId;
-use crate::store::entity::users;
 
 /// Who a row's superior is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -411,30 +408,8 @@ impl Graph {
         if hops.iter().all(|h| Hop::unpack(*h).is_none()) {
             return Ok(());
         }
-        // The stored superior of each stored user, by slot (streamed: a tenant of a million
-        // users has nearly as many links).
-        let mut up: Vec<Slot> = Vec::new();
-        let mut links = tenant
-            .find::<users::Entity>()
-            .select_only()
-            .column(users::Column::Id)
-            .column(users::Column::SuperiorId)
-            .filter(users::Column::SuperiorId.is_not_null())
-            .into_tuple::<(Uuid, Option<Uuid>)>()
-            .stream(db)
-            .await?;
-        while let Some(link) = links.next().await {
-            let (id, superior) = link?;
-            if let (Some(a), Some(b)) =
-                (index.slot_of(&id), superior.and_then(|s| index.slot_of(&s)))
-            {
-                if up.is_empty() {
-                    up = vec![AMBIGUOUS; index.len()];
-                }
-                up[a as usize] = b;
-            }
-        }
-        drop(links);
+        // The stored superior of each stored user, by slot.
+        let up = index.stored_superiors(db, tenant).await?;
         let row_of = |n: Node| match n {
             Node::Line(o) => Some(o),
             Node::User(slot) => self.ord_of_slot(slot),

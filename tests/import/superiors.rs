@@ -165,6 +165,34 @@ async fn u7_a_cycle_through_stored_links_is_an_error() {
     assert_eq!(k.by_ext("A").await.superior_id, None);
 }
 
+/// The stored links are read in pages of 1,024 on SQLite: a cycle through a link on the
+/// second page is found as well as one on the first.
+#[tokio::test]
+async fn u7_a_cycle_through_stored_links_past_the_first_page_is_an_error() {
+    let descriptor = super::kit::DESCRIPTOR.replace("user_quota: 50", "user_quota: 2000");
+    let k = Kit::with(&descriptor).await;
+    let mut rows = vec!["S0;Sam;S;s0@example.org;True;".to_owned()];
+    rows.extend((1..1090).map(|i| format!("U{i};Uma;U{i};u{i}@example.org;;S0")));
+    rows.push("A;Ann;A;a@example.org;True;".to_owned());
+    rows.push("B;Bob;B;b@example.org;True;A".to_owned());
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let run = k.import(&csv(H, &refs)).await;
+    assert_eq!(run.summary.created, 1092, "{:?}", run.summary);
+    // B's stored link to A is the 1,090th of the tenant's links.
+    let run = k
+        .import(&csv(
+            "ExternalId;FirstName;LastName;Email;SuperiorExternalId",
+            &["A;Ann;A;a@example.org;B"],
+        ))
+        .await;
+    assert!(
+        run.message(2).starts_with("line 2: cyclic superiors"),
+        "{:?}",
+        run.rows
+    );
+    assert_eq!(k.by_ext("A").await.superior_id, None);
+}
+
 /// Makes the database refuse to insert the user with external id `ext` (as a constraint or
 /// a lost connection would), so that planning accepts the row and writing it fails.
 async fn refuse_insert_of(k: &Kit, ext: &str) {
