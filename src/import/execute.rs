@@ -218,7 +218,24 @@ impl<'p, 'a> Executor<'p, 'a> {
         recorded: &HashSet<usize>,
         writes: &[Writes],
     ) -> Vec<Statement> {
-        let rows = self.import_rows(reports, recorded, |_| true);
+        // A created user with an external id is found again by it on resume (U4, T3: unique
+        // in its namespace), so its report row may join a run.
+        let keyed: HashSet<Uuid> = writes
+            .iter()
+            .filter(|w| {
+                w.ops
+                    .insert
+                    .as_ref()
+                    .is_some_and(|u| u.external_id.is_some())
+            })
+            .map(|w| w.user_id)
+            .collect();
+        let rows = self.import_rows_with(
+            reports,
+            recorded,
+            |_| true,
+            |r| r.user_id.is_some_and(|id| keyed.contains(&id)),
+        );
         apply::statements(
             db.get_database_backend(),
             self.ctx,
@@ -527,12 +544,25 @@ impl<'p, 'a> Executor<'p, 'a> {
     /// The `import_rows` of the reports selected by `pick` (none when not recorded). A run of
     /// consecutive unchanged rows identified by the same key is one row (I8: `line_count`
     /// records, lines `line_no` to `last_line_no`), without a user id: a resumed import
-    /// finds their users again by that key (`Planner::replay`).
+    /// finds their users again by that key (`Planner::replay`). Created rows form runs only
+    /// through [`Executor::import_rows_with`].
     fn import_rows(
         &self,
         reports: &[RowReport],
         recorded: &HashSet<usize>,
         pick: impl Fn(usize) -> bool,
+    ) -> Vec<import_rows::ActiveModel> {
+        self.import_rows_with(reports, recorded, pick, |_| false)
+    }
+
+    /// [`Executor::import_rows`], where a created row for which `found_again` holds (its
+    /// user is found again by its external id) joins runs too, of created rows.
+    fn import_rows_with(
+        &self,
+        reports: &[RowReport],
+        recorded: &HashSet<usize>,
+        pick: impl Fn(usize) -> bool,
+        found_again: impl Fn(&RowReport) -> bool,
     ) -> Vec<import_rows::ActiveModel> {
         let Some(import_id) = self.import_id else {
             return Vec::new();
@@ -547,10 +577,16 @@ impl<'p, 'a> Executor<'p, 'a> {
                 run = None;
                 continue;
             }
-            let quiet = r.outcome == Outcome::Unchanged && r.message.is_none();
+            let quiet = r.message.is_none()
+                && match r.outcome {
+                    Outcome::Unchanged => true,
+                    Outcome::Created => found_again(r),
+                    _ => false,
+                };
             if let Some((last, at, count)) = run
                 && quiet
                 && last + 1 == i
+                && reports[last].outcome == r.outcome
                 && reports[last].matched_by == r.matched_by
             {
                 let row = &mut out[at];

@@ -373,20 +373,30 @@ async fn link_superiors(
     exec: &Executor<'_, '_>,
 ) -> crate::Result<()> {
     let mut links: Vec<(Uuid, u32)> = exec.deferred.clone();
+    let mut by_superior: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (ord, target) in planner.targets.iter() {
-        if let (Target::Line(o), Some(Some(user))) = (target, planner.lines.recorded(ord as usize))
-        {
-            links.push((user, o));
+        let Some(Some(user)) = planner.lines.recorded(ord as usize) else {
+            continue;
+        };
+        match target {
+            Target::Line(o) => links.push((user, o)),
+            // A row an interrupted attempt wrote before its superior's row was written (later
+            // in the file, by a batch that also committed before the interruption): the
+            // superior is stored now, the link was still to be made. A no-op for the rest.
+            Target::Stored(slot) => {
+                if let Some(superior) = planner.index.ids.get(slot as usize) {
+                    by_superior.entry(*superior).or_default().push(user);
+                }
+            }
         }
     }
-    if links.is_empty() {
-        return Ok(());
-    }
-    let mut by_superior: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (user, o) in links {
         if let Some(superior) = exec.created_id(o) {
             by_superior.entry(superior).or_default().push(user);
         }
+    }
+    if by_superior.is_empty() {
+        return Ok(());
     }
     let txn = db.begin().await?;
     for (superior, users_of) in by_superior {
@@ -398,6 +408,11 @@ async fn link_superiors(
                     sea_orm::sea_query::Expr::value(superior),
                 )
                 .filter(users::Column::Id.is_in(chunk.iter().copied()))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(users::Column::SuperiorId.is_null())
+                        .add(users::Column::SuperiorId.ne(superior)),
+                )
                 .exec(&txn)
                 .await?;
         }

@@ -284,10 +284,16 @@ impl<'a> Planner<'a> {
     /// the key that identified it then (it is unchanged, so the key still does).
     fn replay(&mut self, rec: &Record, ord: u32, mut r: Recorded) -> LineState {
         let parsed = parse(rec, self.layout, &self.labels, self.refs);
+        // A run of unchanged rows keeps no user ids, nor does one of created rows with
+        // external ids (`Executor::import_rows_with`): found again by the same key.
         if r.user_id.is_none()
-            && r.outcome == Outcome::Unchanged
             && let Ok(row) = &parsed
-            && let Ok(Who::Stored { slot, .. }) = identify(row, self.refs, self.index)
+            && let Ok(Who::Stored { slot, by }) = identify(row, self.refs, self.index)
+            && match r.outcome {
+                Outcome::Unchanged => true,
+                Outcome::Created => by == MatchedBy::ExternalId,
+                _ => false,
+            }
         {
             r.user_id = self.index.ids.get(slot as usize).copied();
         }
