@@ -14,8 +14,9 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Args)]
 pub struct SettingsArgs {
     /// Settings file; a missing default file is fine, a missing named one is an error.
-    #[arg(long, env = "ROSTER_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
+    /// (`--settings`, not `--config`: `roster import --config` names an import configuration.)
+    #[arg(long = "settings", env = "ROSTER_CONFIG", global = true)]
+    pub settings_file: Option<PathBuf>,
     /// Database URL (`sqlite://…` or `postgres://…`).
     #[arg(long, env = "ROSTER_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
@@ -193,7 +194,7 @@ pub struct Settings {
 impl Settings {
     /// Merges flags and environment (already in `args`) over the settings file and defaults.
     pub fn resolve(args: &SettingsArgs) -> anyhow::Result<Self> {
-        let file = match &args.config {
+        let file = match &args.settings_file {
             Some(path) => read_file(path)?,
             None if Path::new("roster.toml").exists() => read_file(Path::new("roster.toml"))?,
             None => FileSettings::default(),
@@ -323,7 +324,7 @@ mod tests {
     fn defaults_are_embedded() {
         let dir = tempfile::tempdir().expect("tempdir");
         let args = SettingsArgs {
-            config: Some(dir.path().join("missing.toml")),
+            settings_file: Some(dir.path().join("missing.toml")),
             ..Default::default()
         };
         assert!(
@@ -372,7 +373,7 @@ mod tests {
         )
         .expect("write");
         let args = SettingsArgs {
-            config: Some(file.clone()),
+            settings_file: Some(file.clone()),
             bind: Some("127.0.0.1:1".into()),
             ..Default::default()
         };

@@ -131,3 +131,45 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Command};
+
+    /// Every subcommand's flags are checked against the global ones: a subcommand flag with
+    /// a global flag's name parses, then panics when read (`roster import --config` did).
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// I2, issue 5's CLI: `roster import --config NAME` names the tenant's import
+    /// configuration; the settings file is `--settings` (or `ROSTER_CONFIG`).
+    #[test]
+    fn i2_import_config_names_the_import_configuration() {
+        let cli = Cli::try_parse_from([
+            "roster",
+            "--settings",
+            "site.toml",
+            "import",
+            "--tenant",
+            "archipel",
+            "--config",
+            "HR",
+            "--simulate",
+            "hr.csv",
+        ])
+        .expect("parses");
+        assert_eq!(cli.settings.settings_file, Some(PathBuf::from("site.toml")));
+        let Command::Import(args) = cli.command else {
+            panic!("not an import: {:?}", cli.command);
+        };
+        assert_eq!(args.config.as_deref(), Some("HR"));
+        assert!(args.simulate);
+        assert_eq!(args.file, PathBuf::from("hr.csv"));
+    }
+}
