@@ -72,8 +72,40 @@ fn operator(tenant: TenantId) -> Ctx {
     Ctx::operator(tenant, who)
 }
 
-/// Runs `roster import`.
+/// Runs `roster import`. Whatever stops it before the first row (no such tenant,
+/// configuration or format, an unreadable file or report path, no database) exits 2 like a
+/// rejected file: nothing was imported, and 1 stays "some rows failed".
 pub async fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    match prepare(&args, settings).await {
+        Ok(Prepared::Staged) => Ok(ExitCode::SUCCESS),
+        Ok(Prepared::Ready(ready)) => import(args, *ready).await,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            println!("nothing imported");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// What `prepare` leaves to do.
+enum Prepared {
+    /// The file was staged for the worker.
+    Staged,
+    /// The import is ready to run.
+    Ready(Box<Ready>),
+}
+
+struct Ready {
+    db: DatabaseConnection,
+    ctx: Ctx,
+    layout: Layout,
+    file_name: String,
+    report: Option<CsvReport<std::io::BufWriter<std::fs::File>>>,
+}
+
+/// Everything before the first row: the tenant, the configuration, the report file (or the
+/// staging of the file).
+async fn prepare(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Prepared> {
     let db = crate::store::connect(&settings.database_url).await?;
     crate::store::migrate(&db).await?;
     let tenant = tenant_by_slug(&db, &args.tenant).await?;
@@ -86,16 +118,17 @@ pub async fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<ExitCo
         .unwrap_or("import")
         .to_owned();
     if args.stage {
-        let content = std::fs::read(&args.file)?;
+        let content = std::fs::read(&args.file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
         let staged = crate::import::staged::stage(
             &db,
             &ctx,
             crate::import::staged::StageRequest {
                 file_name,
                 content,
-                config: args.config,
+                config: args.config.clone(),
                 format,
-                catalog: args.catalog,
+                catalog: args.catalog.clone(),
                 mail_report: false,
                 scope: crate::authz::scope::Scope::tenant(),
                 interval: settings.import_interval,
@@ -107,19 +140,41 @@ pub async fn run(args: ImportArgs, settings: &Settings) -> anyhow::Result<ExitCo
             staged.id,
             staged.run_at.format("%Y-%m-%d %H:%M:%S UTC")
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Prepared::Staged);
     }
     let layout = Layout::load(&db, tenant, args.config.as_deref(), format).await?;
+    if let Err(e) = std::fs::File::open(&args.file) {
+        anyhow::bail!("cannot read {}: {e}", args.file.display());
+    }
+    let report = match &args.report {
+        Some(path) => Some(CsvReport::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        ))),
+        None => None,
+    };
+    Ok(Prepared::Ready(Box::new(Ready {
+        db,
+        ctx,
+        layout,
+        file_name,
+        report,
+    })))
+}
+
+/// Runs a prepared import.
+async fn import(args: ImportArgs, ready: Ready) -> anyhow::Result<ExitCode> {
+    let Ready {
+        db,
+        ctx,
+        layout,
+        file_name,
+        report,
+    } = ready;
     let options = Options {
         catalog: args.catalog,
         simulate: args.simulate,
         ..Options::default()
-    };
-    let report = match &args.report {
-        Some(path) => Some(CsvReport::new(std::io::BufWriter::new(
-            std::fs::File::create(path)?,
-        ))),
-        None => None,
     };
     let mut sink = Cli { report, errors: 0 };
     let progress = Bar::new();

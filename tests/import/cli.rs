@@ -134,3 +134,58 @@ async fn i8_cli_exit_codes_simulate_report_and_export() {
     assert!(text.starts_with(HEADER));
     assert_eq!(text.lines().count(), 3);
 }
+
+/// I2 at the command line: `--config CODE` picks the tenant's import configuration (it
+/// clashed with the settings-file flag and panicked); whatever stops an import before its
+/// first row — no such configuration, tenant or file — exits 2 with nothing imported, so 1
+/// keeps meaning "some rows failed".
+#[tokio::test]
+async fn i2_cli_config_picks_the_configuration_and_setup_errors_exit_2() {
+    let k = Kit::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pob = dir.path().join("pob.csv");
+    std::fs::write(&pob, "Gebruikersnummer;Persoonlijk budget\nU9;10\n").expect("write");
+    let pob = pob.to_str().expect("utf-8").to_owned();
+    let import = |extra: &[&str]| {
+        let mut a: Vec<String> = vec!["import".into()];
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    };
+
+    let out = run(
+        &k.t.url,
+        import(&["--tenant", "acme", "--config", "POB", &pob]),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no user with UserNumber `U9`"),
+        "the personal budget configuration read the file: {stderr}"
+    );
+
+    for (args, says) in [
+        (
+            import(&["--tenant", "acme", "--config", "NOPE", &pob]),
+            "import configuration `NOPE` not found",
+        ),
+        (import(&["--tenant", "nobody", &pob]), "no tenant `nobody`"),
+        (
+            import(&[
+                "--tenant",
+                "acme",
+                "--config",
+                "POB",
+                "/nonexistent/pob.csv",
+            ]),
+            "cannot read /nonexistent/pob.csv",
+        ),
+    ] {
+        let out = run(&k.t.url, args.clone()).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("nothing imported"));
+    }
+    assert_eq!(k.users().await, 0);
+}
