@@ -16,7 +16,7 @@ use crate::domain::Ctx;
 use crate::import::report::{CsvReport, ReportSink, RowReport};
 use crate::import::{Input, Layout, Options, Outcome, Progress};
 use crate::store::TenantId;
-use crate::store::entity::tenants;
+use crate::store::entity::{catalogs, tenants};
 use crate::tenancy::descriptor::ImportFormat;
 
 /// `roster import` flags.
@@ -143,6 +143,16 @@ async fn prepare(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Prepa
         return Ok(Prepared::Staged);
     }
     let layout = Layout::load(&db, tenant, args.config.as_deref(), format).await?;
+    if let Some(code) = &args.catalog {
+        let known = tenant
+            .find::<catalogs::Entity>()
+            .filter(catalogs::Column::Code.eq(code.as_str()))
+            .one(&db)
+            .await?;
+        if known.is_none() {
+            anyhow::bail!("unknown catalog `{code}`");
+        }
+    }
     if let Err(e) = std::fs::File::open(&args.file) {
         anyhow::bail!("cannot read {}: {e}", args.file.display());
     }

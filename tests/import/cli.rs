@@ -171,6 +171,10 @@ async fn i2_cli_config_picks_the_configuration_and_setup_errors_exit_2() {
         ),
         (import(&["--tenant", "nobody", &pob]), "no tenant `nobody`"),
         (
+            import(&["--tenant", "acme", "--catalog", "NOPE", &pob]),
+            "unknown catalog `NOPE`",
+        ),
+        (
             import(&[
                 "--tenant",
                 "acme",
