@@ -264,19 +264,7 @@ async fn i8_i9_runs_of_unchanged_rows_are_one_report_row_and_survive_kill_and_re
         (k, s.id)
     };
 
-    let (clean, clean_import) = prepare().await;
-    let (clean_state, _) = clean.app();
-    staged::execute_for_test(&clean_state, clean.tenant, clean_import, 5, None)
-        .await
-        .expect("clean run");
-    let (k, id) = prepare().await;
-    let (state, _) = k.app();
-    let crash = staged::execute_for_test(&state, k.tenant, id, 5, Some(2)).await;
-    assert!(crash.is_err());
-    staged::execute_for_test(&state, k.tenant, id, 3, None)
-        .await
-        .expect("resume")
-        .expect("ran");
+    let ((clean, clean_import), (k, id)) = clean_and_resumed(prepare).await;
 
     // Batches of 5: a run of 4, E5 updated, a run of 5, then a run of 2, E3 again, E13.
     assert_eq!(
@@ -291,13 +279,6 @@ async fn i8_i9_runs_of_unchanged_rows_are_one_report_row_and_survive_kill_and_re
         ]
         .map(|(l, o)| (l, o.to_owned()))
     );
-    let report = |k: &Kit, id: Uuid| {
-        let (db, ctx) = (k.t.db.clone(), k.ctx.clone());
-        async move {
-            String::from_utf8(staged::report_csv(&db, &ctx, id).await.expect("report"))
-                .expect("utf-8")
-        }
-    };
     let clean_report = report(&clean, clean_import).await;
     assert_eq!(clean_report.lines().count(), 1 + 14, "{clean_report}");
     assert!(
@@ -364,19 +345,7 @@ async fn i8_i9_runs_of_created_rows_survive_kill_and_resume_with_their_superiors
             .expect("stage");
         (k, s.id)
     };
-    let (clean, clean_import) = prepare().await;
-    let (clean_state, _) = clean.app();
-    staged::execute_for_test(&clean_state, clean.tenant, clean_import, 5, None)
-        .await
-        .expect("clean run");
-    let (k, id) = prepare().await;
-    let (state, _) = k.app();
-    let crash = staged::execute_for_test(&state, k.tenant, id, 5, Some(2)).await;
-    assert!(crash.is_err());
-    staged::execute_for_test(&state, k.tenant, id, 3, None)
-        .await
-        .expect("resume")
-        .expect("ran");
+    let ((clean, clean_import), (k, id)) = clean_and_resumed(prepare).await;
 
     // Batches of 5: a run of 4, u5 alone, a run of 5; then (resumed in batches of 3) a run of 2.
     for (k, id) in [(&clean, clean_import), (&k, id)] {
@@ -433,6 +402,30 @@ async fn i8_i9_runs_of_created_rows_survive_kill_and_resume_with_their_superiors
         fingerprint(&k.t.db, k.tenant).await,
         fingerprint(&clean.t.db, clean.tenant).await
     );
+}
+
+/// Stages what `prepare` makes twice: runs one import through in batches of five, and kills
+/// the other after two batches, then resumes it in batches of three (every boundary moved).
+/// Returns both kits with their import ids, the uninterrupted one first.
+async fn clean_and_resumed<F, Fut>(prepare: F) -> ((Kit, Uuid), (Kit, Uuid))
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = (Kit, Uuid)>,
+{
+    let (clean, clean_import) = prepare().await;
+    let (clean_state, _) = clean.app();
+    staged::execute_for_test(&clean_state, clean.tenant, clean_import, 5, None)
+        .await
+        .expect("clean run");
+    let (k, id) = prepare().await;
+    let (state, _) = k.app();
+    let crash = staged::execute_for_test(&state, k.tenant, id, 5, Some(2)).await;
+    assert!(crash.is_err());
+    staged::execute_for_test(&state, k.tenant, id, 3, None)
+        .await
+        .expect("resume")
+        .expect("ran");
+    ((clean, clean_import), (k, id))
 }
 
 async fn report(k: &Kit, id: Uuid) -> String {
