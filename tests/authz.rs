@@ -10,7 +10,6 @@ use chrono::Utc;
 use http_body_util::BodyExt;
 use roster::app::AppState;
 use roster::config::{Settings, SettingsArgs};
-use roster::domain::Ctx;
 use roster::domain::backoffice::{self, NewAccount, RoleGrant};
 use roster::mail::Mailer;
 use roster::store::TenantId;
@@ -106,7 +105,7 @@ impl World {
         unit: Option<&str>,
         catalogs: Option<&[&str]>,
     ) -> (Uuid, String) {
-        let ctx = Ctx::operator(self.tenant, "test");
+        let ctx = roster::authz::Permit::operator(self.tenant, "test");
         let a = backoffice::create(
             &self.t.db,
             &ctx,
@@ -390,7 +389,7 @@ async fn t4_out_of_scope_and_cross_tenant_answer_404() {
     let beta = DESCRIPTOR.replacen("slug: acme", "slug: beta", 1);
     let d = parse_descriptor(Path::new("beta.yaml"), &beta).expect("valid");
     let beta_tenant = apply(&w.t.db, &d).await.expect("apply").tenant;
-    let ctx = Ctx::operator(beta_tenant, "test");
+    let ctx = roster::authz::Permit::operator(beta_tenant, "test");
     let b_admin = backoffice::create(
         &w.t.db,
         &ctx,
@@ -468,9 +467,12 @@ async fn b3_rights_change_applies_at_once_and_revoked_tokens_stop() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 
-    let accounts = roster::domain::backoffice::list(&w.t.db, w.tenant)
-        .await
-        .expect("list");
+    let accounts = roster::domain::backoffice::list(
+        &w.t.db,
+        &roster::authz::Permit::operator(w.tenant, "test"),
+    )
+    .await
+    .expect("list");
     let boss = accounts.iter().find(|a| a.login == "boss").expect("boss");
     for tok in roster::auth::tokens::list(&w.t.db, w.tenant, boss.id)
         .await
@@ -876,9 +878,13 @@ async fn b6_temporary_password_is_mailed_and_must_be_changed() {
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     roster::jobs::worker::drain(&w.state).await.expect("drain");
-    let account = roster::domain::backoffice::get(&w.t.db, w.tenant, id)
-        .await
-        .expect("account");
+    let account = roster::domain::backoffice::get(
+        &w.t.db,
+        &roster::authz::Permit::operator(w.tenant, "test"),
+        id,
+    )
+    .await
+    .expect("account");
     assert!(account.must_change_password && account.password_hash.is_some());
     let mails = w.mails.lock().expect("mails").clone();
     assert!(

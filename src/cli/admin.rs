@@ -7,8 +7,8 @@ use clap::Args;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::links::{self, Holder, Purpose};
+use crate::authz::Permit;
 use crate::config::Settings;
-use crate::domain::Ctx;
 use crate::domain::backoffice::{self, NewAccount, RoleGrant};
 use crate::store::TenantId;
 use crate::store::entity::{backoffice_accounts, tenants};
@@ -58,7 +58,7 @@ pub async fn add(args: AddArgs, settings: &Settings) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::FAILURE);
     };
     let tenant = TenantId(t.id);
-    let ctx = Ctx::operator(tenant, "roster admin add");
+    let ctx = Permit::operator(tenant, "roster admin add");
     let grants: Vec<RoleGrant> = args
         .roles
         .iter()

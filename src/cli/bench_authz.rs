@@ -13,9 +13,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::principal::{Principal, PrincipalKind};
-use crate::authz::Right;
 use crate::authz::enforcer::{Registry, account_subject};
-use crate::domain::Ctx;
+use crate::authz::{Permit, Right};
+use crate::domain::Source;
 use crate::domain::backoffice::{self, NewAccount, RoleGrant};
 use crate::domain::user_directory::{self, Query};
 use crate::store::TenantId;
@@ -165,16 +165,16 @@ pub async fn run(args: AuthzArgs) -> anyhow::Result<()> {
             must_change_password: false,
             via_token: false,
         };
+        let permit = Permit::for_principal(p, vec![Right::Users], Source::Cli, None);
         let mut times = Vec::new();
         for i in 0..args.samples.min(100) {
             let s = Instant::now();
-            let scope = crate::authz::access::scope_for(&db, &p, Right::Users).await?;
             let q = Query {
                 page: Some(1 + (i as u64 * 7919) % pages.min(20)),
                 per_page: Some(50),
                 ..Default::default()
             };
-            std::hint::black_box(user_directory::list(&db, tenant, &scope, &q).await?);
+            std::hint::black_box(user_directory::list(&db, &permit, &q).await?);
             times.push(s.elapsed());
         }
         row(&format!("list page of 50 + total: {label}"), &stats(times));
@@ -273,7 +273,7 @@ async fn seed(
         user_catalogs::Entity::insert_many(links).exec(db).await?;
         i = end;
     }
-    let ctx = Ctx::operator(tenant, "bench");
+    let ctx = Permit::operator(tenant, "bench");
     let mut admins = Vec::new();
     for (label, role, unit, catalogs_list) in [
         ("tenant-wide, every catalog", "hr", None, None),

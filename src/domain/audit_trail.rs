@@ -5,6 +5,7 @@
 //! catalog membership, which are recorded on the user), newest first, with before/after values
 //! and the source (web, API, import, SCIM, job, CLI).
 
+use crate::authz::{Permit, Right};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -13,8 +14,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::authz::Scope;
-use crate::store::TenantId;
 use crate::store::entity::audit_events;
 
 /// Paging of a trail.
@@ -88,16 +87,27 @@ impl From<audit_events::Model> for AuditEntry {
     }
 }
 
-/// X3: the trail of user `user`, when `scope` reaches the user (else `NotFound`). A deleted
-/// user's trail is kept but not readable here (the user is no longer in anyone's scope).
+/// The user whose trail the actor may read (its `audit` reach; 404 outside it).
+pub async fn subject(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    user: Uuid,
+) -> crate::Result<crate::store::entity::users::Model> {
+    let scope = permit.scope(db, Right::Audit).await?;
+    super::user_directory::get_in(db, permit.tenant(), &scope, user).await
+}
+
+/// X3: the trail of user `user`, when the actor's `audit` reach includes the user (else
+/// `NotFound`). A deleted user's trail is kept but not readable here (the user is no longer in
+/// anyone's scope).
 pub async fn of_user(
     db: &DatabaseConnection,
-    tenant: TenantId,
-    scope: &Scope,
+    permit: &Permit,
     user: Uuid,
     q: &TrailQuery,
 ) -> crate::Result<TrailPage> {
-    super::user_directory::get(db, tenant, scope, user).await?;
+    let tenant = permit.tenant();
+    subject(db, permit, user).await?;
     let per_page = q.per_page.unwrap_or(50).clamp(1, 200);
     let page = q.page.unwrap_or(1).max(1);
     let select = tenant

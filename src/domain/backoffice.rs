@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
+use crate::authz::Permit;
+use crate::authz::grant::{self, Holdings};
 use crate::error::{Error, FieldError};
 use crate::jobs::{self, NewJob};
 use crate::store::TenantId;
@@ -236,37 +237,57 @@ async fn resolve_grants<C: ConnectionTrait>(
     }
 }
 
-/// B5: only holders of an administrator role may grant roles they do not hold themselves.
-async fn may_grant<C: ConnectionTrait>(
+/// B5: the tenant must keep an active administrator; refuses (409) when `account` is the last.
+async fn keep_an_administrator<C: ConnectionTrait>(
     db: &C,
-    ctx: &Ctx,
-    grants: &[(roles::Model, Option<Uuid>)],
+    tenant: TenantId,
+    account: &backoffice_accounts::Model,
 ) -> crate::Result<()> {
-    let Some(actor) = ctx.actor.id else {
-        return Ok(()); // the operator at the command line
-    };
-    let held = ctx
-        .tenant
-        .find::<role_assignments::Entity>()
-        .filter(role_assignments::Column::BackofficeAccountId.eq(actor))
-        .all(db)
-        .await?;
-    let held_roles: Vec<roles::Model> = ctx
-        .tenant
-        .find::<roles::Entity>()
-        .filter(roles::Column::Id.is_in(held.iter().map(|a| a.role_id)))
-        .all(db)
-        .await?;
-    if held_roles.iter().any(|r| r.is_administrator) {
+    if !(account.is_administrator && account.active) {
         return Ok(());
     }
-    for (role, _) in grants {
-        if role.is_administrator || !held_roles.iter().any(|r| r.id == role.id) {
-            return Err(Error::Forbidden(format!(
-                "only an administrator may grant role `{}`",
-                role.code
-            )));
-        }
+    let others = tenant
+        .find::<backoffice_accounts::Entity>()
+        .filter(backoffice_accounts::Column::IsAdministrator.eq(true))
+        .filter(backoffice_accounts::Column::Active.eq(true))
+        .filter(backoffice_accounts::Column::Id.ne(account.id))
+        .count(db)
+        .await?;
+    if others == 0 {
+        return Err(Error::Conflict(format!(
+            "`{}` is the last active administrator of the tenant; make another account administrator first",
+            account.login
+        )));
+    }
+    Ok(())
+}
+
+/// One account the actor may see and change (B5); others answer 404.
+async fn visible<C: ConnectionTrait>(
+    db: &C,
+    permit: &Permit,
+    holdings: &Holdings,
+    id: Uuid,
+) -> crate::Result<backoffice_accounts::Model> {
+    let account = permit
+        .tenant()
+        .find_by_id::<backoffice_accounts::Entity>(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("back-office account".into()))?;
+    holdings.check_account(db, permit, &account).await?;
+    Ok(account)
+}
+
+/// Only an administrator changes an administrator account (B5); the target is visible already.
+fn administrators_by_administrators(
+    holdings: &Holdings,
+    account: &backoffice_accounts::Model,
+) -> crate::Result<()> {
+    if account.is_administrator && !holdings.is_administrator() {
+        return Err(Error::Forbidden(
+            "only an administrator may change an administrator's account".into(),
+        ));
     }
     Ok(())
 }
@@ -369,9 +390,10 @@ fn grants_json(grants: &[(roles::Model, Option<Uuid>)]) -> serde_json::Value {
 /// mail is queued when an e-mail is given.
 pub async fn create(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     new: NewAccount,
 ) -> crate::Result<backoffice_accounts::Model> {
+    let ctx = permit.ctx();
     let errors = check_fields(
         &new.login,
         &new.first_name,
@@ -384,8 +406,10 @@ pub async fn create(
     let txn = db.begin().await?;
     conflicts(&txn, ctx.tenant, &new.login, new.email.as_deref()).await?;
     let grants = resolve_grants(&txn, ctx.tenant, &new.roles, new.is_administrator).await?;
-    may_grant(&txn, ctx, &grants).await?;
     let catalogs = catalog_ids(&txn, ctx.tenant, &new.catalogs).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    holdings.check_roles(&txn, permit, &grants).await?;
+    holdings.check_catalogs(new.all_catalogs, &catalogs)?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     let account = backoffice_accounts::ActiveModel {
@@ -446,14 +470,25 @@ pub async fn create(
 /// B2: activates an existing inactive account instead of creating a second one.
 pub async fn set_active(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     active: bool,
 ) -> crate::Result<backoffice_accounts::Model> {
+    let ctx = permit.ctx();
     let txn = db.begin().await?;
-    let account = get(&txn, ctx.tenant, id).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    let account = visible(&txn, permit, &holdings, id).await?;
     if account.active == active {
         return Ok(account);
+    }
+    administrators_by_administrators(&holdings, &account)?;
+    if !active {
+        if permit.account() == Some(id) {
+            return Err(Error::Conflict(
+                "you cannot deactivate your own account".into(),
+            ));
+        }
+        keep_an_administrator(&txn, ctx.tenant, &account).await?;
     }
     let mut am = account.into_active_model();
     am.active = Set(active);
@@ -478,17 +513,37 @@ pub async fn set_active(
 /// Replaces an account's roles (B1, B5).
 pub async fn set_roles(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     roles_wanted: &[RoleGrant],
     is_administrator: bool,
 ) -> crate::Result<()> {
+    let ctx = permit.ctx();
     let txn = db.begin().await?;
-    let account = get(&txn, ctx.tenant, id).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    let account = visible(&txn, permit, &holdings, id).await?;
+    administrators_by_administrators(&holdings, &account)?;
     let grants = resolve_grants(&txn, ctx.tenant, roles_wanted, is_administrator).await?;
-    may_grant(&txn, ctx, &grants).await?;
-    replace_roles(&txn, ctx.tenant, id, &grants).await?;
+    holdings.check_roles(&txn, permit, &grants).await?;
+    if permit.account() == Some(id) {
+        // Nobody widens their own roles or anchors: only what is held already may stay.
+        let held: Vec<(Uuid, Option<Uuid>)> = grant::grants_of(&txn, permit, id)
+            .await?
+            .into_iter()
+            .map(|(r, u)| (r.id, u))
+            .collect();
+        if let Some((role, _)) = grants.iter().find(|(r, u)| !held.contains(&(r.id, *u))) {
+            return Err(Error::Forbidden(format!(
+                "you cannot give yourself role `{}` or move its anchor",
+                role.code
+            )));
+        }
+    }
     let is_admin = grants.iter().any(|(r, _)| r.is_administrator);
+    if !is_admin {
+        keep_an_administrator(&txn, ctx.tenant, &account).await?;
+    }
+    replace_roles(&txn, ctx.tenant, id, &grants).await?;
     if account.is_administrator != is_admin {
         let mut am = account.into_active_model();
         am.is_administrator = Set(is_admin);
@@ -514,14 +569,27 @@ pub async fn set_roles(
 /// B4: replaces an account's catalog access.
 pub async fn set_catalogs(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     all_catalogs: bool,
     codes: &[String],
 ) -> crate::Result<()> {
+    let ctx = permit.ctx();
     let txn = db.begin().await?;
-    let account = get(&txn, ctx.tenant, id).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    let account = visible(&txn, permit, &holdings, id).await?;
+    administrators_by_administrators(&holdings, &account)?;
     let ids = catalog_ids(&txn, ctx.tenant, codes).await?;
+    holdings.check_catalogs(all_catalogs, &ids)?;
+    if permit.account() == Some(id) && !account.all_catalogs {
+        // Nobody widens their own catalogs.
+        let held = grant::account_catalogs(&txn, ctx.tenant, id).await?;
+        if all_catalogs || ids.iter().any(|c| !held.contains(c)) {
+            return Err(Error::Forbidden(
+                "you cannot widen your own catalog access".into(),
+            ));
+        }
+    }
     replace_catalogs(&txn, ctx.tenant, id, &ids).await?;
     let before = account.all_catalogs;
     let mut am = account.into_active_model();
@@ -548,11 +616,14 @@ pub async fn set_catalogs(
 /// Refused, with the reason, when the account has no e-mail address.
 pub async fn send_temporary_password(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<()> {
+    let ctx = permit.ctx();
     let txn = db.begin().await?;
-    let account = get(&txn, ctx.tenant, id).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    let account = visible(&txn, permit, &holdings, id).await?;
+    administrators_by_administrators(&holdings, &account)?;
     if account.email.is_none() {
         return Err(Error::Validation(vec![FieldError {
             field: "email".into(),
@@ -585,65 +656,79 @@ pub async fn send_temporary_password(
     Ok(())
 }
 
-/// One account of the tenant.
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
-    tenant: TenantId,
+/// One account the actor may see (B5: 404 outside its reach).
+pub async fn get(
+    db: &DatabaseConnection,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<backoffice_accounts::Model> {
-    tenant
+    let holdings = Holdings::of(db, permit).await?;
+    visible(db, permit, &holdings, id).await
+}
+
+/// The acting account's own record.
+pub async fn own(
+    db: &DatabaseConnection,
+    permit: &Permit,
+) -> crate::Result<backoffice_accounts::Model> {
+    let id = permit
+        .account()
+        .ok_or_else(|| Error::NotFound("back-office account".into()))?;
+    permit
+        .tenant()
         .find_by_id::<backoffice_accounts::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("back-office account".into()))
 }
 
-/// Every account of the tenant, by login.
+/// Every account the actor may see, by login (B5).
 pub async fn list(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    permit: &Permit,
 ) -> crate::Result<Vec<backoffice_accounts::Model>> {
-    Ok(tenant
+    let holdings = Holdings::of(db, permit).await?;
+    let all = permit
+        .tenant()
         .find::<backoffice_accounts::Entity>()
         .order_by_asc(backoffice_accounts::Column::Login)
         .all(db)
-        .await?)
+        .await?;
+    let mut out = Vec::with_capacity(all.len());
+    for account in all {
+        match holdings.check_account(db, permit, &account).await {
+            Ok(()) => out.push(account),
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// An account's role grants, with role and unit codes.
 pub async fn grants_of(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<Vec<RoleGrant>> {
-    let assignments = tenant
-        .find::<role_assignments::Entity>()
-        .filter(role_assignments::Column::BackofficeAccountId.eq(id))
-        .all(db)
-        .await?;
-    let roles: HashMap<Uuid, String> = tenant
-        .find::<roles::Entity>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.code))
-        .collect();
-    let units: HashMap<Uuid, String> = tenant
+    let units: HashMap<Uuid, String> = permit
+        .tenant()
         .find::<organisation_units::Entity>()
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.code))
         .collect();
-    Ok(assignments
-        .iter()
-        .filter_map(|a| {
-            Some(RoleGrant {
-                role: roles.get(&a.role_id)?.clone(),
-                unit: a.organisation_unit_id.and_then(|u| units.get(&u).cloned()),
-            })
+    let mut grants: Vec<RoleGrant> = grant::grants_of(db, permit, id)
+        .await?
+        .into_iter()
+        .map(|(role, unit)| RoleGrant {
+            role: role.code,
+            unit: unit.and_then(|u| units.get(&u).cloned()),
         })
-        .collect())
+        .collect();
+    grants.sort_by(|a, b| (&a.role, &a.unit).cmp(&(&b.role, &b.unit)));
+    Ok(grants)
 }
 
 #[cfg(test)]
@@ -682,12 +767,15 @@ pub struct AccountPatch {
 /// B1: updates an account's fields, auditing what changed.
 pub async fn update(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     patch: AccountPatch,
 ) -> crate::Result<backoffice_accounts::Model> {
+    let ctx = permit.ctx();
     let txn = db.begin().await?;
-    let account = get(&txn, ctx.tenant, id).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    let account = visible(&txn, permit, &holdings, id).await?;
+    administrators_by_administrators(&holdings, &account)?;
     let first = patch
         .first_name
         .clone()

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::domain::audit::{self, Change};
 use crate::domain::ctx::Ctx;
 use crate::domain::users::Email;
@@ -277,7 +277,7 @@ pub fn invitation_link(public_url: &str, slug: &str, activity: &str) -> String {
 /// `activity` to `email` (queued; sent by the worker). Returns the link.
 pub async fn invite(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     activity: &str,
     email: &str,
     language: Option<&str>,
@@ -293,8 +293,8 @@ pub async fn invite(
             message: e.0,
         }])
     })?;
-    let a = activity_row(&state.db, access.tenant, activity).await?;
-    let tenant = tenants::Entity::find_by_id(access.tenant.0)
+    let a = activity_row(&state.db, access.tenant(), activity).await?;
+    let tenant = tenants::Entity::find_by_id(access.tenant().0)
         .one(&state.db)
         .await?
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
@@ -303,20 +303,20 @@ pub async fn invite(
     jobs::enqueue(
         &txn,
         NewJob::now(
-            access.tenant,
+            access.tenant(),
             INVITATION_JOB,
             json!({
                 "to": email.as_str(),
                 "activity": a.code,
                 "language": language,
-                "invited_by": access.principal.login,
+                "invited_by": access.login(),
             }),
         ),
     )
     .await?;
     audit::record(
         &txn,
-        &access.ctx,
+        access.ctx(),
         Change {
             entity: "learning_activity",
             entity_id: Some(a.id),

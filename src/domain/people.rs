@@ -16,6 +16,7 @@
 pub mod extras;
 pub mod refs;
 
+use crate::authz::{Permit, Right};
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -35,7 +36,6 @@ pub use extras::{
 
 use self::refs::Problems;
 use super::audit::{self, Change};
-use super::ctx::Ctx;
 use super::users::{LoginName, PersonName, suggest_login, taken_logins, taken_with_prefixes};
 use crate::authz::Scope;
 use crate::error::{Error, FieldError};
@@ -609,10 +609,11 @@ fn opt(s: &Option<String>) -> Option<&str> {
 /// U1–U3: creates a portal user within the actor's scope.
 pub async fn create(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     new: NewUser,
 ) -> crate::Result<Created> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     if scope.superior.is_some() || scope.user.is_some() {
         return Err(Error::Forbidden("you may not create users".into()));
     }
@@ -842,11 +843,12 @@ async fn in_scope<C: ConnectionTrait>(
 /// U1/U2/U7: updates a user within scope, auditing the fields that changed.
 pub async fn update(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     id: Uuid,
     patch: UserPatch,
 ) -> crate::Result<users::Model> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
     let info = refs::tenant_info(db, tenant).await?;
     let txn = db.begin().await?;
@@ -1075,10 +1077,11 @@ pub async fn update(
 /// Everything shown of a user within scope.
 pub async fn details(
     db: &DatabaseConnection,
-    tenant: TenantId,
-    scope: &Scope,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<UserDetails> {
+    let tenant = permit.tenant();
+    let scope = &permit.scope(db, Right::Users).await?;
     let user = in_scope(db, tenant, scope, id).await?;
     let l = links(db, tenant, id).await?;
     let organisation_unit = match user.organisation_unit_id {
@@ -1135,10 +1138,11 @@ pub async fn details(
 /// without an e-mail address gets nothing, and the answer says so (422 on `email`).
 pub async fn send_account_mail(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<()> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let txn = db.begin().await?;
     let user = in_scope(&txn, ctx.tenant, scope, id).await?;
     if user.email.as_deref().is_none_or(|e| e.trim().is_empty()) {

@@ -13,10 +13,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
-use crate::authz::Right;
+use crate::authz::grant::Holdings;
+use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
-use crate::store::TenantId;
 use crate::store::entity::{role_rights, roles};
 
 /// A role with its rights.
@@ -37,7 +36,8 @@ pub struct RoleView {
 }
 
 /// Every role of the tenant with its rights.
-pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Vec<RoleView>> {
+pub async fn list(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec<RoleView>> {
+    let tenant = permit.tenant();
     let all = tenant
         .find::<roles::Entity>()
         .order_by_asc(roles::Column::Code)
@@ -89,10 +89,11 @@ fn parse_rights(rights: &[String]) -> crate::Result<BTreeSet<String>> {
 /// B3: replaces a role's rights (the "Rights" tab, Save).
 pub async fn set_rights(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     code: &str,
     rights: &[String],
 ) -> crate::Result<RoleView> {
+    let ctx = permit.ctx();
     let wanted = parse_rights(rights)?;
     let txn = db.begin().await?;
     let role = ctx
@@ -112,6 +113,15 @@ pub async fn set_rights(
         .map(|r| r.right)
         .collect();
     if held != wanted {
+        // B3: rights put on or taken off a role lie within the actor's own.
+        let changed: Vec<Right> = held
+            .symmetric_difference(&wanted)
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        Holdings::of(&txn, permit)
+            .await?
+            .check_rights(&txn, permit, &role.code, role.is_administrator, &changed)
+            .await?;
         ctx.tenant
             .delete_many::<role_rights::Entity>()
             .filter(role_rights::Column::RoleId.eq(role.id))
@@ -175,7 +185,13 @@ fn tenant_scope() -> String {
 }
 
 /// Creates a back-office role.
-pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewRole) -> crate::Result<RoleView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    new: NewRole,
+) -> crate::Result<RoleView> {
+    let ctx = permit.ctx();
+    let wanted = parse_rights(&new.rights)?;
     let mut errors = Vec::new();
     if new.code.trim().is_empty() || new.code.len() > 64 || new.code.contains(',') {
         errors.push(FieldError {
@@ -199,6 +215,11 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewRole) -> crate::
         return Err(Error::Validation(errors));
     }
     let txn = db.begin().await?;
+    let rights: Vec<Right> = wanted.iter().filter_map(|r| r.parse().ok()).collect();
+    Holdings::of(&txn, permit)
+        .await?
+        .check_rights(&txn, permit, &new.code, false, &rights)
+        .await?;
     if ctx
         .tenant
         .find::<roles::Entity>()
@@ -242,5 +263,5 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewRole) -> crate::
     )
     .await?;
     txn.commit().await?;
-    set_rights(db, ctx, &new.code, &new.rights).await
+    set_rights(db, permit, &new.code, &new.rights).await
 }

@@ -4,6 +4,7 @@
 //! them. Moves never make a loop ([`super::tree`]); deleting is refused while users, child
 //! units or administrators' role anchors remain.
 
+use crate::authz::{Permit, Right};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -16,7 +17,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
 use super::organisations::{check_code, check_name, present, taken};
 use super::tree::{ring_text, walk_parents};
 use crate::authz::Scope;
@@ -147,8 +147,20 @@ async fn user_counts(
         .collect())
 }
 
-/// The units `scope` reaches as a tree: the roots are the top units within the scope.
-pub async fn tree(
+/// The units the actor manages (its `organisations` reach) as a tree: the roots are the top
+/// units within that reach.
+pub async fn tree(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec<Unit>> {
+    let scope = permit.scope(db, Right::Organisations).await?;
+    tree_in(db, permit.tenant(), &scope).await
+}
+
+/// The units the actor may place users in (its `users` reach), as a tree (U1 form).
+pub async fn for_users(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec<Unit>> {
+    let scope = permit.scope(db, Right::Users).await?;
+    tree_in(db, permit.tenant(), &scope).await
+}
+
+async fn tree_in(
     db: &DatabaseConnection,
     tenant: TenantId,
     scope: &Scope,
@@ -168,7 +180,13 @@ pub async fn tree(
 }
 
 /// One unit within scope, with its sub-tree.
-pub async fn get(
+pub async fn get(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<Unit> {
+    let scope = permit.scope(db, Right::Organisations).await?;
+    get_in(db, permit.tenant(), &scope, id).await
+}
+
+/// One unit within `scope`.
+async fn get_in(
     db: &DatabaseConnection,
     tenant: TenantId,
     scope: &Scope,
@@ -194,12 +212,9 @@ fn code_taken(forest: &Forest, code: &str, except: Option<Uuid>) -> bool {
 }
 
 /// Creates a unit; an administrator scoped to a sub-tree creates it below one of their units.
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
-    new: NewUnit,
-) -> crate::Result<Unit> {
+pub async fn create(db: &DatabaseConnection, permit: &Permit, new: NewUnit) -> crate::Result<Unit> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Organisations).await?;
     let forest = Forest::load(db, ctx.tenant, scope).await?;
     let mut errors = Vec::new();
     if check_code(&new.code, &mut errors) && code_taken(&forest, &new.code, None) {
@@ -253,7 +268,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    get(db, ctx.tenant, &visible_with(scope, u.id), u.id).await
+    get_in(db, ctx.tenant, &visible_with(scope, u.id), u.id).await
 }
 
 /// `scope` plus a unit just created in it (a scope's unit list is computed before the insert).
@@ -268,11 +283,12 @@ fn visible_with(scope: &Scope, id: Uuid) -> Scope {
 /// Renames or moves a unit within scope; a move that would make a loop is refused.
 pub async fn update(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     id: Uuid,
     patch: UnitPatch,
 ) -> crate::Result<Unit> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Organisations).await?;
     let forest = Forest::load(db, ctx.tenant, scope).await?;
     let current = forest.get(id)?.clone();
     let mut errors = Vec::new();
@@ -387,16 +403,13 @@ pub async fn update(
         .await?;
         txn.commit().await?;
     }
-    get(db, ctx.tenant, scope, id).await
+    get_in(db, ctx.tenant, scope, id).await
 }
 
 /// Deletes a unit within scope; refused while it has users, child units or role anchors.
-pub async fn delete(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
-    id: Uuid,
-) -> crate::Result<()> {
+pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<()> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Organisations).await?;
     let forest = Forest::load(db, ctx.tenant, scope).await?;
     let unit = forest.get(id)?.clone();
     if forest.is_anchor(&unit) {

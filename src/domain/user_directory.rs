@@ -2,6 +2,7 @@
 //! carries the tenant and the scope's SQL condition, so a user outside the scope is simply not
 //! found (404), and lists, counts and search stay right with paging.
 
+use crate::authz::{Permit, Right};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -13,7 +14,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
 use crate::authz::Scope;
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
@@ -92,7 +92,22 @@ pub fn search_condition(q: &str) -> Condition {
 }
 
 /// U5: a page of the users `scope` reaches, searched and filtered in the database.
-pub async fn list(
+pub async fn list(db: &DatabaseConnection, permit: &Permit, query: &Query) -> crate::Result<Page> {
+    let scope = permit.scope(db, Right::Users).await?;
+    list_in(db, permit.tenant(), &scope, query).await
+}
+
+/// U7: the learners the actor reports on (a superior's own learners), searched like [`list`].
+pub async fn learners(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    query: &Query,
+) -> crate::Result<Page> {
+    let scope = permit.scope(db, Right::Reports).await?;
+    list_in(db, permit.tenant(), &scope, query).await
+}
+
+async fn list_in(
     db: &DatabaseConnection,
     tenant: TenantId,
     scope: &Scope,
@@ -160,6 +175,25 @@ pub async fn list(
 /// One user within scope; another tenant's or an out-of-scope user is "not found".
 pub async fn get(
     db: &DatabaseConnection,
+    permit: &Permit,
+    id: Uuid,
+) -> crate::Result<users::Model> {
+    let scope = permit.scope(db, Right::Users).await?;
+    get_in(db, permit.tenant(), &scope, id).await
+}
+
+/// The acting portal user's own record.
+pub async fn own(db: &DatabaseConnection, permit: &Permit) -> crate::Result<users::Model> {
+    let me = permit
+        .principal()
+        .filter(|p| p.kind == crate::auth::principal::PrincipalKind::User)
+        .ok_or_else(|| Error::NotFound("user".into()))?;
+    get_in(db, permit.tenant(), &Scope::tenant(), me.id).await
+}
+
+/// One user within `scope` (another right's reach, e.g. the audit trail's).
+pub(crate) async fn get_in(
+    db: &DatabaseConnection,
     tenant: TenantId,
     scope: &Scope,
     id: Uuid,
@@ -175,11 +209,12 @@ pub async fn get(
 /// U6: deactivates or reactivates a user within scope.
 pub async fn set_active(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     id: Uuid,
     active: bool,
 ) -> crate::Result<users::Model> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let txn = db.begin().await?;
     let user = ctx
         .tenant
@@ -212,12 +247,9 @@ pub async fn set_active(
 }
 
 /// Deletes a user within scope (their memberships and enrollments go with them).
-pub async fn delete(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
-    id: Uuid,
-) -> crate::Result<()> {
+pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<()> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let txn = db.begin().await?;
     let user = ctx
         .tenant
@@ -229,21 +261,4 @@ pub async fn delete(
     audit::delete::<users::Entity, _>(&txn, ctx, "user", id, json!({"login": user.login})).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// Ids of every user `scope` reaches (for exports and bulk actions), in login order.
-pub async fn ids_in_scope(
-    db: &DatabaseConnection,
-    tenant: TenantId,
-    scope: &Scope,
-) -> crate::Result<Vec<Uuid>> {
-    Ok(tenant
-        .find::<users::Entity>()
-        .filter(scope.users_condition())
-        .select_only()
-        .column(users::Column::Id)
-        .order_by_asc(users::Column::Login)
-        .into_tuple()
-        .all(db)
-        .await?)
 }

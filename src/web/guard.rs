@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::app::AppState;
 use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::domain::Source;
 use crate::error::Error;
 use crate::store::TenantId;
@@ -72,7 +72,7 @@ async fn authorize(
     headers: &HeaderMap,
     session: Option<tower_sessions::Session>,
     api: bool,
-) -> crate::Result<Access> {
+) -> crate::Result<Permit> {
     let slug = tenant_slug(path).ok_or_else(|| Error::NotFound("tenant".into()))?;
     let tenant = tenants::Entity::find()
         .filter(tenants::Column::Slug.eq(slug))
@@ -96,7 +96,7 @@ async fn authorize(
         ));
     }
     let rights =
-        crate::authz::access::rights_of(state, &principal, Some(tenant.policy_version)).await?;
+        crate::authz::permit::rights_of(state, &principal, Some(tenant.policy_version)).await?;
     if let Some(right) = right
         && !rights.contains(&right)
     {
@@ -109,7 +109,7 @@ async fn authorize(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let source = if api { Source::Api } else { Source::Web };
-    Ok(Access::new(principal, rights, source, request_id))
+    Ok(Permit::for_principal(principal, rights, source, request_id))
 }
 
 /// The caller: a bearer token, else the session's principal.
@@ -186,13 +186,13 @@ fn page_error(path: &str, e: Error) -> Response {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Access {
+impl<S: Send + Sync> FromRequestParts<S> for Permit {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
-            .get::<Access>()
+            .get::<Permit>()
             .cloned()
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("route is not guarded")))
     }

@@ -3,7 +3,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use roster::domain::Ctx;
 use roster::domain::backoffice::{self, AccountPatch};
 use tower::ServiceExt;
 
@@ -387,7 +386,7 @@ async fn i18n_pages_speak_the_tenants_language_unless_the_account_has_its_own() 
     // The account's own language wins.
     backoffice::update(
         &w.t.db,
-        &Ctx::operator(w.tenant, "test"),
+        &roster::authz::Permit::operator(w.tenant, "test"),
         boss_id,
         AccountPatch {
             language: Some("de".into()),

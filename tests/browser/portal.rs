@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use roster::app::AppState;
 use roster::config::{Settings, SettingsArgs, SmtpSecurity, SmtpSettings};
-use roster::domain::Ctx;
 use roster::domain::backoffice::{self, NewAccount, RoleGrant};
 use roster::store::entity::{backoffice_accounts, enrollments, organisation_units, users};
 use roster::tenancy::{apply::apply, parse_descriptor};
@@ -187,7 +186,7 @@ async fn work(app: &App) {
 
 /// A back-office account with `role` at `unit`, an e-mail address and `password`.
 async fn approver(app: &App, login: &str, role: &str, unit: &str, password: &str) {
-    let ctx = Ctx::operator(app.w.tenant, "test");
+    let ctx = roster::authz::Permit::operator(app.w.tenant, "test");
     let a = backoffice::create(
         &app.w.t.db,
         &ctx,

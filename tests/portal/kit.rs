@@ -11,7 +11,6 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use roster::app::AppState;
 use roster::config::{Settings, SettingsArgs};
-use roster::domain::Ctx;
 use roster::domain::backoffice::{self, NewAccount, RoleGrant};
 use roster::mail::{Mail, Mailer};
 use roster::store::TenantId;
@@ -182,7 +181,7 @@ impl App {
 
     /// A back-office account with `role` anchored at `unit`, an e-mail address and [`PW`].
     pub async fn account(&self, login: &str, role: &str, unit: Option<&str>) -> Uuid {
-        let ctx = Ctx::operator(self.tenant, "test");
+        let ctx = roster::authz::Permit::operator(self.tenant, "test");
         let a = backoffice::create(
             &self.t.db,
             &ctx,

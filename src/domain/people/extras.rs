@@ -6,6 +6,7 @@
 //! employment ends the user's other active ones the day before it starts — is
 //! [`last_day_of_old`], the same rule the HR import applies (`import::hr`).
 
+use crate::authz::{Permit, Right};
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
@@ -215,10 +216,11 @@ pub async fn list_employments<C: ConnectionTrait>(
 /// U8: the employments of a user within scope.
 pub async fn employments(
     db: &DatabaseConnection,
-    tenant: TenantId,
-    scope: &Scope,
+    permit: &Permit,
     user: Uuid,
 ) -> crate::Result<Vec<EmploymentView>> {
+    let tenant = permit.tenant();
+    let scope = &permit.scope(db, Right::Users).await?;
     in_scope(db, tenant, scope, user).await?;
     list_employments(db, tenant, user).await
 }
@@ -227,11 +229,12 @@ pub async fn employments(
 /// other active employments end (see [`last_day_of_old`]). Answers all the user's employments.
 pub async fn add_employment(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     user: Uuid,
     new: NewEmployment,
 ) -> crate::Result<Vec<EmploymentView>> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
     let info = refs::tenant_info(db, tenant).await?;
     let txn = db.begin().await?;
@@ -360,12 +363,13 @@ pub async fn add_employment(
 /// U8: ends an employment of a user within scope on `ends_on` (default today).
 pub async fn end_employment(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     user: Uuid,
     employment: Uuid,
     end: EndEmployment,
 ) -> crate::Result<EmploymentView> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
     let txn = db.begin().await?;
     in_scope(&txn, tenant, scope, user).await?;
@@ -555,11 +559,12 @@ pub(super) async fn write_properties<C: ConnectionTrait>(
 /// U9: sets (or with `None` removes) the personal budget of a user within scope.
 pub async fn set_budget(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     user: Uuid,
     budget: Option<BudgetInput>,
 ) -> crate::Result<Option<BudgetView>> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let mut p = Problems::default();
     let parsed = budget.as_ref().and_then(|b| parse_budget(&mut p, b));
     p.into_result()?;
@@ -573,11 +578,12 @@ pub async fn set_budget(
 /// U9: replaces the extended properties of a user within scope.
 pub async fn set_properties(
     db: &DatabaseConnection,
-    ctx: &Ctx,
-    scope: &Scope,
+    permit: &Permit,
     user: Uuid,
     props: BTreeMap<String, String>,
 ) -> crate::Result<BTreeMap<String, String>> {
+    let ctx = permit.ctx();
+    let scope = &permit.scope(db, Right::Users).await?;
     let mut p = Problems::default();
     refs::properties(&mut p, &props);
     p.into_result()?;

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{job, queue, state};
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::domain::audit::{self, Change};
 use crate::domain::users::queue_set_password_mails;
 use crate::error::Error;
@@ -38,7 +38,7 @@ pub struct Pending {
 
 /// R3: the registrations waiting for `access`'s decision, oldest first, limited in SQL to the
 /// scope of [`Right::ApproveRegistrations`].
-pub async fn pending(db: &DatabaseConnection, access: &Access) -> crate::Result<Vec<Pending>> {
+pub async fn pending(db: &DatabaseConnection, access: &Permit) -> crate::Result<Vec<Pending>> {
     if !access.has(Right::ApproveRegistrations) {
         return Err(Error::Forbidden(
             "approving registrations needs the right `approve_registrations`".into(),
@@ -46,7 +46,7 @@ pub async fn pending(db: &DatabaseConnection, access: &Access) -> crate::Result<
     }
     let scope = access.scope(db, Right::ApproveRegistrations).await?;
     let rows = access
-        .tenant
+        .tenant()
         .find::<users::Entity>()
         .filter(users::Column::RegistrationState.eq(state::PENDING_APPROVAL))
         .filter(scope.users_condition())
@@ -54,12 +54,12 @@ pub async fn pending(db: &DatabaseConnection, access: &Access) -> crate::Result<
         .all(db)
         .await?;
     let units = access
-        .tenant
+        .tenant()
         .find::<organisation_units::Entity>()
         .all(db)
         .await?;
     let orgs = access
-        .tenant
+        .tenant()
         .find::<organisations::Entity>()
         .all(db)
         .await?;
@@ -108,7 +108,7 @@ pub enum Decision {
 /// outcome; an approved registrant without a password also gets a set-password link.
 pub async fn decide(
     db: &DatabaseConnection,
-    access: &Access,
+    access: &Permit,
     user_id: Uuid,
     decision: Decision,
 ) -> crate::Result<()> {
@@ -119,7 +119,7 @@ pub async fn decide(
     }
     let scope = access.scope(db, Right::ApproveRegistrations).await?;
     let user = access
-        .tenant
+        .tenant()
         .find_by_id::<users::Entity>(user_id)
         .filter(users::Column::RegistrationState.eq(state::PENDING_APPROVAL))
         .filter(scope.users_condition())
@@ -137,7 +137,7 @@ pub async fn decide(
     };
     let txn = db.begin().await?;
     let updated = access
-        .tenant
+        .tenant()
         .update_many::<users::Entity>()
         .col_expr(
             users::Column::RegistrationState,
@@ -163,7 +163,7 @@ pub async fn decide(
     }
     audit::record(
         &txn,
-        &access.ctx,
+        access.ctx(),
         Change {
             entity: "user",
             entity_id: Some(user.id),
@@ -179,14 +179,14 @@ pub async fn decide(
     .await?;
     queue(
         &txn,
-        access.tenant,
+        access.tenant(),
         job::OUTCOME,
         user.id,
         json!({ "user_id": user.id, "outcome": outcome, "reason": reason }),
     )
     .await?;
     if outcome == "approved" && needs_password {
-        queue_set_password_mails(&txn, access.tenant, &[user.id]).await?;
+        queue_set_password_mails(&txn, access.tenant(), &[user.id]).await?;
     }
     txn.commit().await?;
     Ok(())

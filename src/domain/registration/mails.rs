@@ -241,7 +241,7 @@ pub async fn approvers_of(
             via_token: false,
         };
         let scope =
-            crate::authz::access::scope_for(&state.db, &principal, Right::ApproveRegistrations)
+            crate::authz::permit::scope_for(&state.db, &principal, Right::ApproveRegistrations)
                 .await?;
         let in_scope = t
             .find_by_id::<users::Entity>(user.id)

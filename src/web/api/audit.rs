@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::Permit;
 use crate::domain::audit_trail::{self, TrailPage, TrailQuery};
 use crate::error::Error;
 
@@ -19,12 +19,11 @@ use crate::error::Error;
     ))]
 pub async fn user_trail(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     Query(q): Query<TrailQuery>,
 ) -> Result<Json<TrailPage>, Error> {
-    let scope = access.scope(&state.db, Right::Audit).await?;
     Ok(Json(
-        audit_trail::of_user(&state.db, access.tenant, &scope, id, &q).await?,
+        audit_trail::of_user(&state.db, &access, id, &q).await?,
     ))
 }

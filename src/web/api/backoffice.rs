@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::authz::enforcer::announce;
 use crate::domain::backoffice::{self, NewAccount, RoleGrant};
 use crate::error::Error;
@@ -16,10 +16,10 @@ use crate::store::entity::backoffice_accounts;
 
 async fn view(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     a: &backoffice_accounts::Model,
 ) -> Result<Value, Error> {
-    let grants = backoffice::grants_of(&state.db, access.tenant, a.id).await?;
+    let grants = backoffice::grants_of(&state.db, access, a.id).await?;
     Ok(json!({
         "id": a.id,
         "login": a.login,
@@ -41,9 +41,9 @@ async fn view(
     responses(
         (status = 200, description = "`{items: [...]}`: every back-office account with roles", body = serde_json::Value),
     ))]
-pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
+pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
     let mut out = Vec::new();
-    for a in backoffice::list(&state.db, access.tenant).await? {
+    for a in backoffice::list(&state.db, &access).await? {
         out.push(view(&state, &access, &a).await?);
     }
     Ok(Json(json!({ "items": out })))
@@ -59,11 +59,11 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Json(new): Json<NewAccount>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
-    let a = backoffice::create(&state.db, &access.ctx, new).await?;
-    announce(&state, access.tenant).await;
+    let a = backoffice::create(&state.db, &access, new).await?;
+    announce(&state, access.tenant()).await;
     Ok((StatusCode::CREATED, Json(view(&state, &access, &a).await?)))
 }
 
@@ -76,10 +76,10 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let a = backoffice::get(&state.db, access.tenant, id).await?;
+    let a = backoffice::get(&state.db, &access, id).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }
 
@@ -92,10 +92,10 @@ pub async fn get(
     ))]
 pub async fn activate(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let a = backoffice::set_active(&state.db, &access.ctx, id, true).await?;
+    let a = backoffice::set_active(&state.db, &access, id, true).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }
 
@@ -109,15 +109,10 @@ pub async fn activate(
     ))]
 pub async fn deactivate(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    if id == access.principal.id {
-        return Err(Error::Conflict(
-            "you cannot deactivate your own account".into(),
-        ));
-    }
-    let a = backoffice::set_active(&state.db, &access.ctx, id, false).await?;
+    let a = backoffice::set_active(&state.db, &access, id, false).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }
 
@@ -142,20 +137,13 @@ pub struct RolesBody {
     ))]
 pub async fn set_roles(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     Json(body): Json<RolesBody>,
 ) -> Result<Json<Value>, Error> {
-    backoffice::set_roles(
-        &state.db,
-        &access.ctx,
-        id,
-        &body.roles,
-        body.is_administrator,
-    )
-    .await?;
-    announce(&state, access.tenant).await;
-    let a = backoffice::get(&state.db, access.tenant, id).await?;
+    backoffice::set_roles(&state.db, &access, id, &body.roles, body.is_administrator).await?;
+    announce(&state, access.tenant()).await;
+    let a = backoffice::get(&state.db, &access, id).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }
 
@@ -181,19 +169,12 @@ pub struct CatalogsBody {
     ))]
 pub async fn set_catalogs(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     Json(body): Json<CatalogsBody>,
 ) -> Result<Json<Value>, Error> {
-    backoffice::set_catalogs(
-        &state.db,
-        &access.ctx,
-        id,
-        body.all_catalogs,
-        &body.catalogs,
-    )
-    .await?;
-    let a = backoffice::get(&state.db, access.tenant, id).await?;
+    backoffice::set_catalogs(&state.db, &access, id, body.all_catalogs, &body.catalogs).await?;
+    let a = backoffice::get(&state.db, &access, id).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }
 
@@ -207,10 +188,10 @@ pub async fn set_catalogs(
     ))]
 pub async fn temporary_password(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    backoffice::send_temporary_password(&state.db, &access.ctx, id).await?;
+    backoffice::send_temporary_password(&state.db, &access, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -225,10 +206,10 @@ pub async fn temporary_password(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     Json(patch): Json<backoffice::AccountPatch>,
 ) -> Result<Json<Value>, Error> {
-    let a = backoffice::update(&state.db, &access.ctx, id, patch).await?;
+    let a = backoffice::update(&state.db, &access, id, patch).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::users::body;
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::catalogs::{self, Catalog, CatalogRename, NewCatalog};
 use crate::error::Error;
 use crate::web::openapi::Problem;
@@ -21,9 +21,9 @@ use crate::web::openapi::Problem;
     responses((status = 200, description = "Every catalog, by code", body = Vec<Catalog>)))]
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
 ) -> Result<Json<Vec<Catalog>>, Error> {
-    Ok(Json(catalogs::list(&state.db, access.tenant).await?))
+    Ok(Json(catalogs::list(&state.db, access.tenant()).await?))
 }
 
 /// `POST …/catalogs`
@@ -37,11 +37,11 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     new: Result<Json<NewCatalog>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Catalog>), Error> {
     let new = body(new)?;
-    let c = catalogs::create(&state.db, &access.ctx, new).await?;
+    let c = catalogs::create(&state.db, access.ctx(), new).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -57,10 +57,12 @@ pub async fn create(
     ))]
 pub async fn rename(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     r: Result<Json<CatalogRename>, JsonRejection>,
 ) -> Result<Json<Catalog>, Error> {
     let r = body(r)?;
-    Ok(Json(catalogs::rename(&state.db, &access.ctx, id, r).await?))
+    Ok(Json(
+        catalogs::rename(&state.db, access.ctx(), id, r).await?,
+    ))
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::users::body;
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::groups::{self, GroupRename, GroupView, NewGroup};
 use crate::error::Error;
 
@@ -20,8 +20,8 @@ use crate::error::Error;
     responses(
         (status = 200, description = "`{items: [GroupView]}`", body = serde_json::Value),
     ))]
-pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
-    let items = groups::list(&state.db, access.tenant).await?;
+pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
+    let items = groups::list(&state.db, access.tenant()).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -35,10 +35,10 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     new: Result<Json<NewGroup>, JsonRejection>,
 ) -> Result<(StatusCode, Json<GroupView>), Error> {
-    let g = groups::create(&state.db, &access.ctx, body(new)?).await?;
+    let g = groups::create(&state.db, access.ctx(), body(new)?).await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
 
@@ -51,10 +51,10 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<GroupView>, Error> {
-    Ok(Json(groups::get(&state.db, access.tenant, id).await?))
+    Ok(Json(groups::get(&state.db, access.tenant(), id).await?))
 }
 
 /// `PATCH …/user-groups/{id}`: rename.
@@ -68,12 +68,12 @@ pub async fn get(
     ))]
 pub async fn rename(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     r: Result<Json<GroupRename>, JsonRejection>,
 ) -> Result<Json<GroupView>, Error> {
     Ok(Json(
-        groups::rename(&state.db, &access.ctx, id, body(r)?).await?,
+        groups::rename(&state.db, access.ctx(), id, body(r)?).await?,
     ))
 }
 
@@ -87,9 +87,9 @@ pub async fn rename(
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    groups::delete(&state.db, &access.ctx, id).await?;
+    groups::delete(&state.db, access.ctx(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

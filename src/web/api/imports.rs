@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::error::Error;
 use crate::import::staged::{self, StageRequest};
 use crate::tenancy::descriptor::ImportFormat;
@@ -47,7 +47,7 @@ pub struct StageQuery {
     ))]
 pub async fn stage(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<StageQuery>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), Error> {
@@ -71,7 +71,7 @@ pub async fn stage(
     let scope = access.scope(&state.db, Right::Imports).await?;
     let staged = staged::stage(
         &state.db,
-        &access.ctx,
+        access.ctx(),
         StageRequest {
             file_name: q.file_name.unwrap_or_else(|| "upload".into()),
             content: body.to_vec(),
@@ -93,8 +93,8 @@ pub async fn stage(
     responses(
         (status = 200, description = "The import dashboard (I9)", body = serde_json::Value),
     ))]
-pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
-    let items = staged::list(&state.db, &access.ctx, 200).await?;
+pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
+    let items = staged::list(&state.db, access.ctx(), 200).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -107,10 +107,10 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    Ok(Json(json!(staged::get(&state.db, &access.ctx, id).await?)))
+    Ok(Json(json!(staged::get(&state.db, access.ctx(), id).await?)))
 }
 
 /// `POST …/imports/{id}/run-now`
@@ -123,10 +123,10 @@ pub async fn get(
     ))]
 pub async fn run_now(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let moved = staged::run_now(&state.db, &access.ctx, id).await?;
+    let moved = staged::run_now(&state.db, access.ctx(), id).await?;
     if !moved {
         return Err(Error::Conflict(
             "this import is not waiting to run any more".into(),
@@ -144,10 +144,10 @@ pub async fn run_now(
     ))]
 pub async fn report(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, Error> {
-    let csv = staged::report_csv(&state.db, &access.ctx, id).await?;
+    let csv = staged::report_csv(&state.db, access.ctx(), id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -168,9 +168,9 @@ pub async fn report(
     responses(
         (status = 200, description = "Every user in scope in the standard import format, streamed (I10)", body = String, content_type = "text/csv"),
     ))]
-pub async fn export(State(state): State<AppState>, access: Access) -> Result<Response, Error> {
+pub async fn export(State(state): State<AppState>, access: Permit) -> Result<Response, Error> {
     let scope = access.scope(&state.db, Right::Export).await?;
-    let exporter = crate::export::Exporter::new(&access.ctx, scope);
+    let exporter = crate::export::Exporter::new(access.ctx(), scope);
     let db = state.db.clone();
     let stream = futures_util::stream::unfold(Some(exporter), move |exporter| {
         let db = db.clone();

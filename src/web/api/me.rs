@@ -3,7 +3,7 @@
 use axum::Json;
 use serde_json::{Value, json};
 
-use crate::authz::Access;
+use crate::authz::Permit;
 
 /// The caller, their rights and their menu sections.
 #[utoipa::path(get, path = "/api/v1/{tenant}/me", tag = "session", operation_id = "me",
@@ -11,13 +11,14 @@ use crate::authz::Access;
     responses(
         (status = 200, description = "The caller, their rights and menu", body = serde_json::Value),
     ))]
-pub async fn me(access: Access) -> Json<Value> {
-    Json(json!({
-        "tenant": access.principal.tenant_slug,
-        "kind": access.principal.kind,
-        "id": access.principal.id,
-        "login": access.principal.login,
-        "rights": access.rights.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "menu": crate::web::backoffice::menu(&access.rights),
-    }))
+pub async fn me(access: Permit) -> Result<Json<Value>, crate::error::Error> {
+    let me = access.signed_in()?;
+    Ok(Json(json!({
+        "tenant": access.tenant_slug(),
+        "kind": me.kind,
+        "id": me.id,
+        "login": access.login(),
+        "rights": access.rights().iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "menu": crate::web::backoffice::menu(access.rights()),
+    })))
 }

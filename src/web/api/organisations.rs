@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::users::body;
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::organisations::{
     self, Department, DepartmentPatch, NewDepartment, NewOrganisation, Organisation,
     OrganisationPatch,
@@ -24,9 +24,9 @@ use crate::web::openapi::Problem;
     responses((status = 200, description = "Every organisation, by name", body = Vec<Organisation>)))]
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
 ) -> Result<Json<Vec<Organisation>>, Error> {
-    Ok(Json(organisations::list(&state.db, access.tenant).await?))
+    Ok(Json(organisations::list(&state.db, access.tenant()).await?))
 }
 
 /// `POST …/organisations`
@@ -40,11 +40,11 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     new: Result<Json<NewOrganisation>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Organisation>), Error> {
     let new = body(new)?;
-    let o = organisations::create(&state.db, &access.ctx, new).await?;
+    let o = organisations::create(&state.db, access.ctx(), new).await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -58,11 +58,11 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Organisation>, Error> {
     Ok(Json(
-        organisations::get(&state.db, access.tenant, id).await?,
+        organisations::get(&state.db, access.tenant(), id).await?,
     ))
 }
 
@@ -78,13 +78,13 @@ pub async fn get(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     patch: Result<Json<OrganisationPatch>, JsonRejection>,
 ) -> Result<Json<Organisation>, Error> {
     let patch = body(patch)?;
     Ok(Json(
-        organisations::update(&state.db, &access.ctx, id, patch).await?,
+        organisations::update(&state.db, access.ctx(), id, patch).await?,
     ))
 }
 
@@ -99,10 +99,10 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    organisations::delete(&state.db, &access.ctx, id).await?;
+    organisations::delete(&state.db, access.ctx(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,11 +116,11 @@ pub async fn delete(
     ))]
 pub async fn departments(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Vec<Department>>, Error> {
     Ok(Json(
-        organisations::departments(&state.db, access.tenant, id).await?,
+        organisations::departments(&state.db, access.tenant(), id).await?,
     ))
 }
 
@@ -136,12 +136,12 @@ pub async fn departments(
     ))]
 pub async fn create_department(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     new: Result<Json<NewDepartment>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Department>), Error> {
     let new = body(new)?;
-    let d = organisations::create_department(&state.db, &access.ctx, id, new).await?;
+    let d = organisations::create_department(&state.db, access.ctx(), id, new).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
@@ -155,11 +155,11 @@ pub async fn create_department(
     ))]
 pub async fn get_department(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Department>, Error> {
     Ok(Json(
-        organisations::get_department(&state.db, access.tenant, id).await?,
+        organisations::get_department(&state.db, access.tenant(), id).await?,
     ))
 }
 
@@ -175,13 +175,13 @@ pub async fn get_department(
     ))]
 pub async fn update_department(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     patch: Result<Json<DepartmentPatch>, JsonRejection>,
 ) -> Result<Json<Department>, Error> {
     let patch = body(patch)?;
     Ok(Json(
-        organisations::update_department(&state.db, &access.ctx, id, patch).await?,
+        organisations::update_department(&state.db, access.ctx(), id, patch).await?,
     ))
 }
 
@@ -196,9 +196,9 @@ pub async fn update_department(
     ))]
 pub async fn delete_department(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    organisations::delete_department(&state.db, &access.ctx, id).await?;
+    organisations::delete_department(&state.db, access.ctx(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::Permit;
 use crate::domain::user_directory::{self, Query as ListQuery};
 use crate::error::Error;
 
@@ -20,12 +20,11 @@ use crate::error::Error;
     ))]
 pub async fn learners(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(mut query): Query<ListQuery>,
 ) -> Result<Json<Value>, Error> {
-    let scope = access.scope(&state.db, Right::Reports).await?;
     query.active = Some(true);
-    let page = user_directory::list(&state.db, access.tenant, &scope, &query).await?;
+    let page = user_directory::learners(&state.db, &access, &query).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(|u| json!({
             "id": u.id,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::authz::enforcer::announce;
 use crate::domain::roles::{self, NewRole, RoleView};
 use crate::error::Error;
@@ -18,9 +18,9 @@ use crate::error::Error;
     responses(
         (status = 200, description = "`{items: [RoleView]}`", body = serde_json::Value),
     ))]
-pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
+pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
     Ok(Json(
-        json!({ "items": roles::list(&state.db, access.tenant).await? }),
+        json!({ "items": roles::list(&state.db, &access).await? }),
     ))
 }
 
@@ -34,11 +34,11 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Json(new): Json<NewRole>,
 ) -> Result<(StatusCode, Json<RoleView>), Error> {
-    let role = roles::create(&state.db, &access.ctx, new).await?;
-    announce(&state, access.tenant).await;
+    let role = roles::create(&state.db, &access, new).await?;
+    announce(&state, access.tenant()).await;
     Ok((StatusCode::CREATED, Json(role)))
 }
 
@@ -60,11 +60,11 @@ pub struct RightsBody {
     ))]
 pub async fn set_rights(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, code)): Path<(String, String)>,
     Json(body): Json<RightsBody>,
 ) -> Result<Json<RoleView>, Error> {
-    let role = roles::set_rights(&state.db, &access.ctx, &code, &body.rights).await?;
-    announce(&state, access.tenant).await;
+    let role = roles::set_rights(&state.db, &access, &code, &body.rights).await?;
+    announce(&state, access.tenant()).await;
     Ok(Json(role))
 }

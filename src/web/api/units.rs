@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::users::body;
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::Permit;
 use crate::domain::units::{self, NewUnit, Unit, UnitPatch};
 use crate::error::Error;
 use crate::web::openapi::Problem;
@@ -19,9 +19,8 @@ use crate::web::openapi::Problem;
     operation_id = "units_tree",
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, description = "The units in scope as a tree; the roots are the top units the caller reaches", body = Vec<Unit>)))]
-pub async fn tree(State(state): State<AppState>, access: Access) -> Result<Json<Vec<Unit>>, Error> {
-    let scope = access.scope(&state.db, Right::Organisations).await?;
-    Ok(Json(units::tree(&state.db, access.tenant, &scope).await?))
+pub async fn tree(State(state): State<AppState>, access: Permit) -> Result<Json<Vec<Unit>>, Error> {
+    Ok(Json(units::tree(&state.db, &access).await?))
 }
 
 /// `POST …/units`
@@ -35,12 +34,11 @@ pub async fn tree(State(state): State<AppState>, access: Access) -> Result<Json<
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     new: Result<Json<NewUnit>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Unit>), Error> {
     let new = body(new)?;
-    let scope = access.scope(&state.db, Right::Organisations).await?;
-    let unit = units::create(&state.db, &access.ctx, &scope, new).await?;
+    let unit = units::create(&state.db, &access, new).await?;
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
@@ -54,13 +52,10 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Unit>, Error> {
-    let scope = access.scope(&state.db, Right::Organisations).await?;
-    Ok(Json(
-        units::get(&state.db, access.tenant, &scope, id).await?,
-    ))
+    Ok(Json(units::get(&state.db, &access, id).await?))
 }
 
 /// `PATCH …/units/{id}`: rename or move.
@@ -75,15 +70,12 @@ pub async fn get(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     patch: Result<Json<UnitPatch>, JsonRejection>,
 ) -> Result<Json<Unit>, Error> {
     let patch = body(patch)?;
-    let scope = access.scope(&state.db, Right::Organisations).await?;
-    Ok(Json(
-        units::update(&state.db, &access.ctx, &scope, id, patch).await?,
-    ))
+    Ok(Json(units::update(&state.db, &access, id, patch).await?))
 }
 
 /// `DELETE …/units/{id}`
@@ -97,10 +89,9 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    let scope = access.scope(&state.db, Right::Organisations).await?;
-    units::delete(&state.db, &access.ctx, &scope, id).await?;
+    units::delete(&state.db, &access, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::AppState;
+use crate::authz::Permit;
 use crate::authz::enforcer::announce;
-use crate::authz::{Access, Right};
 use crate::domain::people::{
     self, BudgetInput, EndEmployment, NewEmployment, NewUser, UserDetails, UserPatch,
 };
@@ -91,11 +91,10 @@ pub fn details_view(d: &UserDetails) -> Value {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(query): Query<user_directory::Query>,
 ) -> Result<Json<Value>, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let page = user_directory::list(&state.db, access.tenant, &scope, &query).await?;
+    let page = user_directory::list(&state.db, &access, &query).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(view).collect::<Vec<_>>(),
         "total": page.total,
@@ -114,17 +113,16 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     new: Result<Json<NewUser>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
     let new = body(new)?;
     let roles_given = !new.roles.is_empty();
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let created = people::create(&state.db, &access.ctx, &scope, new).await?;
+    let created = people::create(&state.db, &access, new).await?;
     if roles_given {
-        announce(&state, access.tenant).await;
+        announce(&state, access.tenant()).await;
     }
-    let d = people::details(&state.db, access.tenant, &scope, created.user.id).await?;
+    let d = people::details(&state.db, &access, created.user.id).await?;
     let mut v = details_view(&d);
     if let (Value::Object(m), Some(pw)) = (&mut v, created.generated_password) {
         m.insert("generated_password".into(), json!(pw));
@@ -141,11 +139,10 @@ pub async fn create(
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let d = people::details(&state.db, access.tenant, &scope, id).await?;
+    let d = people::details(&state.db, &access, id).await?;
     Ok(Json(details_view(&d)))
 }
 
@@ -160,18 +157,17 @@ pub async fn get(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     patch: Result<Json<UserPatch>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
     let patch = body(patch)?;
     let roles_given = patch.roles.is_some();
-    let scope = access.scope(&state.db, Right::Users).await?;
-    people::update(&state.db, &access.ctx, &scope, id, patch).await?;
+    people::update(&state.db, &access, id, patch).await?;
     if roles_given {
-        announce(&state, access.tenant).await;
+        announce(&state, access.tenant()).await;
     }
-    let d = people::details(&state.db, access.tenant, &scope, id).await?;
+    let d = people::details(&state.db, &access, id).await?;
     Ok(Json(details_view(&d)))
 }
 
@@ -184,11 +180,10 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    user_directory::delete(&state.db, &access.ctx, &scope, id).await?;
+    user_directory::delete(&state.db, &access, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,11 +196,10 @@ pub async fn delete(
     ))]
 pub async fn deactivate(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let user = user_directory::set_active(&state.db, &access.ctx, &scope, id, false).await?;
+    let user = user_directory::set_active(&state.db, &access, id, false).await?;
     Ok(Json(view(&user)))
 }
 
@@ -218,11 +212,10 @@ pub async fn deactivate(
     ))]
 pub async fn reactivate(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let user = user_directory::set_active(&state.db, &access.ctx, &scope, id, true).await?;
+    let user = user_directory::set_active(&state.db, &access, id, true).await?;
     Ok(Json(view(&user)))
 }
 
@@ -237,11 +230,10 @@ pub async fn reactivate(
     ))]
 pub async fn account_mail(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    people::send_account_mail(&state.db, &access.ctx, &scope, id).await?;
+    people::send_account_mail(&state.db, &access, id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"queued": true}))))
 }
 
@@ -254,11 +246,10 @@ pub async fn account_mail(
     ))]
 pub async fn employments(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let list = people::employments(&state.db, access.tenant, &scope, id).await?;
+    let list = people::employments(&state.db, &access, id).await?;
     Ok(Json(json!({ "items": list })))
 }
 
@@ -273,13 +264,12 @@ pub async fn employments(
     ))]
 pub async fn add_employment(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     new: Result<Json<NewEmployment>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
     let new = body(new)?;
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let list = people::add_employment(&state.db, &access.ctx, &scope, id, new).await?;
+    let list = people::add_employment(&state.db, &access, id, new).await?;
     Ok((StatusCode::CREATED, Json(json!({ "items": list }))))
 }
 
@@ -294,7 +284,7 @@ pub async fn add_employment(
     ))]
 pub async fn end_employment(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id, employment)): Path<(String, Uuid, Uuid)>,
     end: Result<Json<EndEmployment>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
@@ -303,8 +293,7 @@ pub async fn end_employment(
         Err(JsonRejection::MissingJsonContentType(_)) => EndEmployment::default(),
         other => body(other)?,
     };
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let e = people::end_employment(&state.db, &access.ctx, &scope, id, employment, end).await?;
+    let e = people::end_employment(&state.db, &access, id, employment, end).await?;
     Ok(Json(json!(e)))
 }
 
@@ -319,13 +308,12 @@ pub async fn end_employment(
     ))]
 pub async fn set_budget(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     b: Result<Json<BudgetInput>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
     let b = body(b)?;
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let v = people::set_budget(&state.db, &access.ctx, &scope, id, Some(b)).await?;
+    let v = people::set_budget(&state.db, &access, id, Some(b)).await?;
     Ok(Json(json!(v)))
 }
 
@@ -338,11 +326,10 @@ pub async fn set_budget(
     ))]
 pub async fn delete_budget(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    people::set_budget(&state.db, &access.ctx, &scope, id, None).await?;
+    people::set_budget(&state.db, &access, id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -357,13 +344,12 @@ pub async fn delete_budget(
     ))]
 pub async fn set_properties(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     props: Result<Json<BTreeMap<String, String>>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
     let props = body(props)?;
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let v = people::set_properties(&state.db, &access.ctx, &scope, id, props).await?;
+    let v = people::set_properties(&state.db, &access, id, props).await?;
     Ok(Json(json!(v)))
 }
 
@@ -386,11 +372,11 @@ pub struct TypeaheadQuery {
     ))]
 pub async fn organisation_typeahead(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<TypeaheadQuery>,
 ) -> Result<Json<Value>, Error> {
     let items =
-        people::organisation_typeahead(&state.db, access.tenant, &q.q, q.limit.unwrap_or(10))
+        people::organisation_typeahead(&state.db, access.tenant(), &q.q, q.limit.unwrap_or(10))
             .await?;
     Ok(Json(json!({ "items": items })))
 }

@@ -7,24 +7,23 @@ use uuid::Uuid;
 
 use super::view::Frame;
 use crate::app::AppState;
-use crate::auth::principal::{Principal, PrincipalKind};
-use crate::authz::{Access, Right};
+use crate::authz::Permit;
 use crate::domain::backoffice;
 use crate::store::entity::backoffice_accounts;
 use crate::web::pages::{Page, PageError};
 
 async fn roles_of(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     a: &backoffice_accounts::Model,
 ) -> Result<Vec<Value>, PageError> {
     let names: std::collections::HashMap<String, String> =
-        crate::domain::roles::list(&state.db, access.tenant)
+        crate::domain::roles::list(&state.db, access)
             .await?
             .into_iter()
             .map(|r| (r.code, r.name))
             .collect();
-    Ok(backoffice::grants_of(&state.db, access.tenant, a.id)
+    Ok(backoffice::grants_of(&state.db, access, a.id)
         .await?
         .into_iter()
         .map(|g| {
@@ -41,25 +40,15 @@ async fn roles_of(
 /// (`None`: every catalog).
 async fn catalogs_of(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     a: &backoffice_accounts::Model,
 ) -> Result<Option<Vec<Value>>, PageError> {
     if a.all_catalogs {
         return Ok(None);
     }
-    let principal = Principal {
-        tenant_id: access.tenant.0,
-        tenant_slug: access.principal.tenant_slug.clone(),
-        kind: PrincipalKind::Backoffice,
-        id: a.id,
-        login: a.login.clone(),
-        must_change_password: false,
-        via_token: false,
-    };
-    let scope = crate::authz::access::scope_for(&state.db, &principal, Right::Users).await?;
-    let ids = scope.catalogs.unwrap_or_default();
+    let ids = crate::authz::grant::account_catalogs(&state.db, access.tenant(), a.id).await?;
     Ok(Some(
-        crate::domain::catalogs::list(&state.db, access.tenant)
+        crate::domain::catalogs::list(&state.db, access.tenant())
             .await?
             .into_iter()
             .filter(|c| ids.contains(&c.id))
@@ -69,9 +58,9 @@ async fn catalogs_of(
 }
 
 /// `GET …/backoffice-users`
-pub async fn list(State(state): State<AppState>, access: Access) -> Result<Page, PageError> {
+pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Page, PageError> {
     let mut accounts = Vec::new();
-    for a in backoffice::list(&state.db, access.tenant).await? {
+    for a in backoffice::list(&state.db, &access).await? {
         accounts.push(json!({
             "id": a.id,
             "login": a.login,
@@ -94,10 +83,10 @@ pub async fn list(State(state): State<AppState>, access: Access) -> Result<Page,
 /// `GET …/backoffice-users/{id}`: the account's details.
 pub async fn show(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Page, PageError> {
-    let a = backoffice::get(&state.db, access.tenant, id).await?;
+    let a = backoffice::get(&state.db, &access, id).await?;
     let account = json!({
         "id": a.id,
         "login": a.login,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::view::{Frame, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::registration::approval::{self, Decision};
 use crate::web::pages::PageError;
 use crate::web::portal::texts::texts;
@@ -25,7 +25,7 @@ pub struct Done {
 /// `GET …/approvals`: the waiting registrations in scope, oldest first.
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let frame = Frame::new(&state, &access, "approve_registrations").await?;
@@ -52,17 +52,17 @@ pub struct RejectForm {
     reason: String,
 }
 
-fn back(access: &Access, done: &str) -> Response {
+fn back(access: &Permit, done: &str) -> Response {
     see_other(&format!(
         "/t/{}/backoffice/approvals?done={done}",
-        access.principal.tenant_slug
+        access.tenant_slug()
     ))
 }
 
 /// `POST …/approvals/{id}/approve`
 pub async fn approve(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_slug, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
@@ -74,7 +74,7 @@ pub async fn approve(
 /// `POST …/approvals/{id}/reject`
 pub async fn reject(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_slug, id)): Path<(String, Uuid)>,
     Form(f): Form<RejectForm>,

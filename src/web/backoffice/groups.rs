@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::view::{Frame, field_errors, notice, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::groups::{self, GroupRename, NewGroup};
 use crate::error::Error;
 use crate::web::pages::PageError;
@@ -38,12 +38,12 @@ struct Extra {
 
 async fn page(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     status: StatusCode,
     extra: Extra,
 ) -> Result<Response, PageError> {
     let frame = Frame::new(state, access, "user_groups").await?;
-    let all = groups::list(&state.db, access.tenant).await?;
+    let all = groups::list(&state.db, access.tenant()).await?;
     let title = frame.text("right.user_groups");
     let rename = extra
         .rename
@@ -63,7 +63,7 @@ async fn page(
 /// `GET …/user-groups`
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let extra = Extra {
@@ -73,23 +73,23 @@ pub async fn list(
     page(&state, &access, StatusCode::OK, extra).await
 }
 
-fn back(access: &Access, done: &str) -> Response {
+fn back(access: &Permit, done: &str) -> Response {
     see_other(&format!(
         "/t/{}/backoffice/user-groups?done={done}",
-        access.principal.tenant_slug
+        access.tenant_slug()
     ))
 }
 
 /// `POST …/user-groups`: a new group.
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Form(new): Form<NewGroup>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
     let entered = json!({"code": new.code, "name": new.name});
-    match groups::create(&state.db, &access.ctx, new).await {
+    match groups::create(&state.db, access.ctx(), new).await {
         Ok(_) => Ok(back(&access, "created")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "user_groups").await?.lang;
@@ -107,14 +107,14 @@ pub async fn create(
 /// `POST …/user-groups/{id}/rename`
 pub async fn rename(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(r): Form<GroupRename>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
     let entered = r.name.clone();
-    match groups::rename(&state.db, &access.ctx, id, r).await {
+    match groups::rename(&state.db, access.ctx(), id, r).await {
         Ok(_) => Ok(back(&access, "renamed")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "user_groups").await?.lang;
@@ -137,12 +137,12 @@ pub async fn rename(
 /// `POST …/user-groups/{id}/delete`: G1 — refused with the reason while the group has members.
 pub async fn delete(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
-    match groups::delete(&state.db, &access.ctx, id).await {
+    match groups::delete(&state.db, access.ctx(), id).await {
         Ok(()) => Ok(back(&access, "deleted")),
         Err(Error::Conflict(reason)) => {
             let lang = Frame::new(&state, &access, "user_groups").await?.lang;

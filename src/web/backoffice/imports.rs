@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::view::{Frame, field_errors, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::import::staged::{self, StageRequest};
 use crate::store::entity::{catalogs, import_configurations};
@@ -47,7 +47,7 @@ struct Entered {
 
 async fn dashboard(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     status: StatusCode,
     notice: Option<&'static str>,
     entered: Entered,
@@ -55,9 +55,9 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     let frame = Frame::new(state, access, "imports").await?;
     let title = frame.text("right.imports");
-    let items = staged::list(&state.db, &access.ctx, 200).await?;
+    let items = staged::list(&state.db, access.ctx(), 200).await?;
     let catalogs: Vec<Value> = access
-        .tenant
+        .tenant()
         .find::<catalogs::Entity>()
         .order_by_asc(catalogs::Column::Code)
         .all(&state.db)
@@ -66,7 +66,7 @@ async fn dashboard(
         .map(|c| json!({"code": c.code, "name": c.name}))
         .collect();
     let configs: Vec<Value> = access
-        .tenant
+        .tenant()
         .find::<import_configurations::Entity>()
         .order_by_asc(import_configurations::Column::Code)
         .all(&state.db)
@@ -89,7 +89,7 @@ async fn dashboard(
 /// `GET …/imports`: the upload form and the dashboard (I9).
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let entered = Entered {
@@ -118,7 +118,7 @@ fn problem(field: &str, message: &str) -> FieldError {
 /// for the next tick of the import interval; nothing is imported inside the request.
 pub async fn stage(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
@@ -202,10 +202,10 @@ pub async fn stage(
         scope,
         interval: state.settings.import_interval,
     };
-    match staged::stage(&state.db, &access.ctx, request).await {
+    match staged::stage(&state.db, access.ctx(), request).await {
         Ok(_) => Ok(see_other(&format!(
             "/t/{}/backoffice/imports?done=staged",
-            access.principal.tenant_slug
+            access.tenant_slug()
         ))),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "imports").await?.lang;
@@ -246,30 +246,30 @@ pub async fn stage(
 /// `POST …/imports/{id}/run-now`: the staged import runs at the worker's next poll.
 pub async fn run_now(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
-    let moved = staged::run_now(&state.db, &access.ctx, id).await?;
+    let moved = staged::run_now(&state.db, access.ctx(), id).await?;
     let done = if moved { "queued" } else { "not_waiting" };
     Ok(see_other(&format!(
         "/t/{}/backoffice/imports?done={done}",
-        access.principal.tenant_slug
+        access.tenant_slug()
     )))
 }
 
 /// `GET …/imports/{id}`: one import with its report (I8): the first rows on the page.
 pub async fn show(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    let info = staged::get(&state.db, &access.ctx, id).await?;
+    let info = staged::get(&state.db, access.ctx(), id).await?;
     let mut rows = Vec::new();
     let mut more = false;
     if info.state == "done" {
-        let csv = staged::report_csv(&state.db, &access.ctx, id).await?;
+        let csv = staged::report_csv(&state.db, access.ctx(), id).await?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b';')
             .flexible(true)
@@ -304,10 +304,10 @@ pub async fn show(
 /// message (I8).
 pub async fn report(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    let csv = staged::report_csv(&state.db, &access.ctx, id).await?;
+    let csv = staged::report_csv(&state.db, access.ctx(), id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

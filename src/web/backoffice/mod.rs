@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::web::guard::{need, signed_in};
 
 /// One menu entry.
@@ -214,7 +214,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             continue;
         }
         let handler =
-            move |state: State<AppState>, access: Access| pages::section(state, access, right);
+            move |state: State<AppState>, access: Permit| pages::section(state, access, right);
         router = router.route(
             &format!("/t/{{tenant}}/backoffice{}", item.path),
             need(s, right, get(handler)),

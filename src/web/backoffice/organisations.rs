@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::view::{Frame, field_errors, notice, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::organisations::{self, NewOrganisation, OrganisationPatch};
 use crate::error::Error;
 use crate::web::pages::{Page, PageError};
@@ -52,11 +52,11 @@ struct Extra {
 
 async fn page(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     status: StatusCode,
     extra: Extra,
 ) -> Result<Response, PageError> {
-    let all = organisations::list(&state.db, access.tenant).await?;
+    let all = organisations::list(&state.db, access.tenant()).await?;
     let frame = Frame::new(state, access, "organisations").await?;
     let title = frame.text("right.organisations");
     let rename = extra
@@ -76,7 +76,7 @@ async fn page(
 /// `GET …/organisations`: every organisation with its department and employee counts.
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let extra = Extra {
@@ -86,17 +86,17 @@ pub async fn list(
     page(&state, &access, StatusCode::OK, extra).await
 }
 
-fn back(access: &Access, done: &str) -> Response {
+fn back(access: &Permit, done: &str) -> Response {
     see_other(&format!(
         "/t/{}/backoffice/organisations?done={done}",
-        access.principal.tenant_slug
+        access.tenant_slug()
     ))
 }
 
 /// `POST …/organisations`: a new organisation (U8).
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Form(form): Form<NewForm>,
 ) -> Result<Response, PageError> {
@@ -107,7 +107,7 @@ pub async fn create(
         name: form.name.trim().to_owned(),
         active: None,
     };
-    match organisations::create(&state.db, &access.ctx, new).await {
+    match organisations::create(&state.db, access.ctx(), new).await {
         Ok(_) => Ok(back(&access, "created")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "organisations").await?.lang;
@@ -125,7 +125,7 @@ pub async fn create(
 /// `POST …/organisations/{id}/rename`
 pub async fn rename(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(form): Form<RenameForm>,
@@ -135,7 +135,7 @@ pub async fn rename(
         name: Some(form.name.trim().to_owned()),
         ..OrganisationPatch::default()
     };
-    match organisations::update(&state.db, &access.ctx, id, patch).await {
+    match organisations::update(&state.db, access.ctx(), id, patch).await {
         Ok(_) => Ok(back(&access, "renamed")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "organisations").await?.lang;
@@ -158,11 +158,11 @@ pub async fn rename(
 /// `GET …/organisations/{id}`: the "Departments" tab — each department's code and parent.
 pub async fn departments(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Page, PageError> {
-    let organisation = organisations::get(&state.db, access.tenant, id).await?;
-    let departments = organisations::departments(&state.db, access.tenant, id).await?;
+    let organisation = organisations::get(&state.db, access.tenant(), id).await?;
+    let departments = organisations::departments(&state.db, access.tenant(), id).await?;
     let frame = Frame::new(&state, &access, "organisations").await?;
     frame
         .set("title", organisation.name.clone())

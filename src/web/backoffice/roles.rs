@@ -11,7 +11,7 @@ use serde_json::json;
 use super::view::{Frame, field_errors, notice, same_site, see_other};
 use crate::app::AppState;
 use crate::authz::enforcer::announce;
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::domain::roles::{self, NewRole};
 use crate::error::Error;
 use crate::web::pages::{Page, PageError};
@@ -24,11 +24,11 @@ pub struct Done {
 
 async fn overview(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     done: Option<&str>,
 ) -> Result<Frame, PageError> {
     let frame = Frame::new(state, access, "roles").await?;
-    let all = roles::list(&state.db, access.tenant).await?;
+    let all = roles::list(&state.db, access).await?;
     let title = frame.text("right.roles");
     Ok(frame
         .set("title", title)
@@ -39,7 +39,7 @@ async fn overview(
 /// `GET …/roles`: every role with its reach and rights.
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<Done>,
 ) -> Result<Page, PageError> {
     overview(&state, &access, q.done.as_deref())
@@ -60,7 +60,7 @@ pub struct NewRoleForm {
 /// `POST …/roles`: makes a new back-office role, then opens its rights tab.
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Form(f): Form<NewRoleForm>,
 ) -> Result<Response, PageError> {
@@ -71,9 +71,9 @@ pub async fn create(
         scope: f.scope.clone(),
         rights: Vec::new(),
     };
-    match roles::create(&state.db, &access.ctx, new).await {
+    match roles::create(&state.db, &access, new).await {
         Ok(role) => {
-            announce(&state, access.tenant).await;
+            announce(&state, access.tenant()).await;
             let frame = Frame::new(&state, &access, "roles").await?;
             Ok(see_other(&format!(
                 "{}/roles/{}?done=created",
@@ -110,11 +110,11 @@ pub async fn create(
 
 async fn tab(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     code: &str,
     done: Option<&str>,
 ) -> Result<Frame, PageError> {
-    let role = roles::list(&state.db, access.tenant)
+    let role = roles::list(&state.db, access)
         .await?
         .into_iter()
         .find(|r| r.code == code)
@@ -140,7 +140,7 @@ async fn tab(
 /// `GET …/roles/{code}`: the rights tab.
 pub async fn rights_tab(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, code)): Path<(String, String)>,
     Query(q): Query<Done>,
 ) -> Result<Page, PageError> {
@@ -152,7 +152,7 @@ pub async fn rights_tab(
 /// `POST …/roles/{code}`: saves the checked rights; `then=back` returns to the overview.
 pub async fn save_rights(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, code)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
@@ -164,10 +164,10 @@ pub async fn save_rights(
         .map(|(_, v)| v.clone())
         .collect();
     let back = fields.iter().any(|(k, v)| k == "then" && v == "back");
-    match roles::set_rights(&state.db, &access.ctx, &code, &rights).await {
+    match roles::set_rights(&state.db, &access, &code, &rights).await {
         Ok(role) => {
-            announce(&state, access.tenant).await;
-            let base = format!("/t/{}/backoffice", access.principal.tenant_slug);
+            announce(&state, access.tenant()).await;
+            let base = format!("/t/{}/backoffice", access.tenant_slug());
             Ok(if back {
                 see_other(&format!("{base}/roles?done=saved"))
             } else {

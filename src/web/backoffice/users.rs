@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::view::{Frame, field_errors, notice, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::{Access, Right, Scope};
+use crate::authz::{Permit, Right};
 use crate::domain::audit_trail::{self, AuditEntry, TrailQuery};
 use crate::domain::people::{self, BudgetInput, NewUser, PasswordMode, UserPatch};
 use crate::domain::{catalogs, groups, organisations, roles, units, user_directory};
@@ -38,10 +38,9 @@ const PER_PAGE: u64 = 25;
 /// only users in the account's scope (B4, B5).
 pub async fn list(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let scope = access.scope(&state.db, Right::Users).await?;
     let group = q.group.clone().filter(|g| !g.is_empty());
     let query = user_directory::Query {
         q: q.q.clone(),
@@ -51,22 +50,21 @@ pub async fn list(
         per_page: Some(PER_PAGE),
     };
     let frame = Frame::new(&state, &access, "users").await?;
-    let all_groups = groups::list(&state.db, access.tenant).await?;
-    let (page, group_error) =
-        match user_directory::list(&state.db, access.tenant, &scope, &query).await {
-            Ok(p) => (p, None),
-            // An unknown group in the address: say so and list nobody.
-            Err(Error::Validation(v)) => (
-                user_directory::Page {
-                    items: Vec::new(),
-                    total: 0,
-                    page: 1,
-                    per_page: PER_PAGE,
-                },
-                field_errors(frame.lang, &v).remove("group"),
-            ),
-            Err(e) => return Err(e.into()),
-        };
+    let all_groups = groups::list(&state.db, access.tenant()).await?;
+    let (page, group_error) = match user_directory::list(&state.db, &access, &query).await {
+        Ok(p) => (p, None),
+        // An unknown group in the address: say so and list nobody.
+        Err(Error::Validation(v)) => (
+            user_directory::Page {
+                items: Vec::new(),
+                total: 0,
+                page: 1,
+                per_page: PER_PAGE,
+            },
+            field_errors(frame.lang, &v).remove("group"),
+        ),
+        Err(e) => return Err(e.into()),
+    };
     let pages = page.total.div_ceil(page.per_page).max(1);
     let items: Vec<Value> = page
         .items
@@ -241,12 +239,7 @@ fn values_from_details(d: &people::UserDetails) -> Value {
 
 /// The choices of the form: catalogs, units in scope, groups, portal roles, organisations
 /// (a `datalist` gives U10's type-ahead without script), languages.
-async fn choices(
-    state: &AppState,
-    access: &Access,
-    scope: &Scope,
-    frame: Frame,
-) -> Result<Frame, PageError> {
+async fn choices(state: &AppState, access: &Permit, frame: Frame) -> Result<Frame, PageError> {
     let mut unit_options = Vec::new();
     fn walk(units: &[units::Unit], depth: usize, out: &mut Vec<Value>) {
         for u in units {
@@ -256,17 +249,17 @@ async fn choices(
         }
     }
     walk(
-        &units::tree(&state.db, access.tenant, scope).await?,
+        &units::for_users(&state.db, access).await?,
         0,
         &mut unit_options,
     );
-    let portal_roles: Vec<Value> = roles::list(&state.db, access.tenant)
+    let portal_roles: Vec<Value> = roles::list(&state.db, access)
         .await?
         .into_iter()
         .filter(|r| r.kind == "portal")
         .map(|r| json!({"code": r.code, "name": r.name}))
         .collect();
-    let orgs: Vec<Value> = organisations::list(&state.db, access.tenant)
+    let orgs: Vec<Value> = organisations::list(&state.db, access.tenant())
         .await?
         .into_iter()
         .filter(|o| o.active)
@@ -281,12 +274,12 @@ async fn choices(
     Ok(frame
         .set(
             "catalog_options",
-            catalogs::list(&state.db, access.tenant).await?,
+            catalogs::list(&state.db, access.tenant()).await?,
         )
         .set("unit_options", unit_options)
         .set(
             "group_options",
-            groups::list(&state.db, access.tenant).await?,
+            groups::list(&state.db, access.tenant()).await?,
         )
         .set("role_options", portal_roles)
         .set("organisation_options", orgs)
@@ -298,8 +291,7 @@ async fn choices(
 #[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &AppState,
-    access: &Access,
-    scope: &Scope,
+    access: &Permit,
     id: Option<Uuid>,
     values: Value,
     errors: &[FieldError],
@@ -315,7 +307,7 @@ async fn form_page(
         ),
         _ => frame.text("users.new"),
     };
-    let mut frame = choices(state, access, scope, frame)
+    let mut frame = choices(state, access, frame)
         .await?
         .set("title", title)
         .set("id", id)
@@ -366,26 +358,15 @@ fn on_form(field: &str) -> bool {
 /// `GET …/users/new`: the empty form.
 pub async fn new_form(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
 ) -> Result<Response, PageError> {
-    let scope = access.scope(&state.db, Right::Users).await?;
     let values = json!({
         "v": {"password_mode": "link"},
         "catalogs": [], "user_groups": [], "roles": ["learner"],
         "active": true, "privacy_policy_accepted": false,
         "must_change_password": true, "generate_user_number": false,
     });
-    form_page(
-        &state,
-        &access,
-        &scope,
-        None,
-        values,
-        &[],
-        StatusCode::OK,
-        None,
-    )
-    .await
+    form_page(&state, &access, None, values, &[], StatusCode::OK, None).await
 }
 
 fn budget(f: &Fields) -> Option<BudgetInput> {
@@ -407,13 +388,12 @@ fn codes(text: &str) -> Vec<String> {
 /// generated password once.
 pub async fn create(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
     let f = Fields(fields);
-    let scope = access.scope(&state.db, Right::Users).await?;
     let password_mode = match f.text("password_mode").as_str() {
         "generate" => PasswordMode::Generate,
         "typed" => PasswordMode::Typed,
@@ -453,16 +433,14 @@ pub async fn create(
         budget: budget(&f),
         properties: f.properties(),
     };
-    match people::create(&state.db, &access.ctx, &scope, new).await {
+    match people::create(&state.db, &access, new).await {
         Ok(created) => {
             if let Some(password) = created.generated_password {
                 // U3: shown once, on this answer only — never put in an address.
-                let details =
-                    people::details(&state.db, access.tenant, &scope, created.user.id).await?;
+                let details = people::details(&state.db, &access, created.user.id).await?;
                 return form_page(
                     &state,
                     &access,
-                    &scope,
                     Some(created.user.id),
                     values_from_details(&details),
                     &[],
@@ -473,14 +451,14 @@ pub async fn create(
             }
             Ok(see_other(&format!(
                 "/t/{}/backoffice/users/{}?done=created",
-                access.principal.tenant_slug, created.user.id
+                access.tenant_slug(),
+                created.user.id
             )))
         }
         Err(Error::Validation(errors)) => {
             form_page(
                 &state,
                 &access,
-                &scope,
                 None,
                 values_from_fields(&f),
                 &errors,
@@ -502,16 +480,14 @@ pub struct Done {
 /// `GET …/users/{id}`: the edit form with the stored values.
 pub async fn edit(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let details = people::details(&state.db, access.tenant, &scope, id).await?;
+    let details = people::details(&state.db, &access, id).await?;
     form_page(
         &state,
         &access,
-        &scope,
         Some(id),
         values_from_details(&details),
         &[],
@@ -524,15 +500,14 @@ pub async fn edit(
 /// `POST …/users/{id}`: saves the form; every shown field is sent, so an emptied field clears.
 pub async fn update(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
     let f = Fields(fields);
-    let scope = access.scope(&state.db, Right::Users).await?;
-    let current = people::details(&state.db, access.tenant, &scope, id).await?;
+    let current = people::details(&state.db, &access, id).await?;
     // U2: the login name is sent only when changed (the domain refuses a change where the
     // tenant does not allow it).
     let login = f.opt("login").filter(|l| *l != current.user.login);
@@ -565,16 +540,16 @@ pub async fn update(
         must_change_password: Some(f.flag("must_change_password")),
     };
     let result = async {
-        people::update(&state.db, &access.ctx, &scope, id, patch).await?;
-        people::set_budget(&state.db, &access.ctx, &scope, id, budget(&f)).await?;
-        people::set_properties(&state.db, &access.ctx, &scope, id, f.properties()).await?;
+        people::update(&state.db, &access, id, patch).await?;
+        people::set_budget(&state.db, &access, id, budget(&f)).await?;
+        people::set_properties(&state.db, &access, id, f.properties()).await?;
         Ok::<_, Error>(())
     }
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!(
             "/t/{}/backoffice/users/{id}?done=saved",
-            access.principal.tenant_slug
+            access.tenant_slug()
         ))),
         Err(Error::Validation(errors)) => {
             let mut values = values_from_fields(&f);
@@ -583,7 +558,6 @@ pub async fn update(
             form_page(
                 &state,
                 &access,
-                &scope,
                 Some(id),
                 values,
                 &errors,
@@ -598,25 +572,24 @@ pub async fn update(
 
 async fn set_active(
     state: AppState,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     id: Uuid,
     active: bool,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
-    let scope = access.scope(&state.db, Right::Users).await?;
-    user_directory::set_active(&state.db, &access.ctx, &scope, id, active).await?;
+    user_directory::set_active(&state.db, &access, id, active).await?;
     let done = if active { "reactivated" } else { "deactivated" };
     Ok(see_other(&format!(
         "/t/{}/backoffice/users/{id}?done={done}",
-        access.principal.tenant_slug
+        access.tenant_slug()
     )))
 }
 
 /// `POST …/users/{id}/deactivate` (U6): the user can no longer sign in.
 pub async fn deactivate(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
@@ -626,7 +599,7 @@ pub async fn deactivate(
 /// `POST …/users/{id}/reactivate` (U6)
 pub async fn reactivate(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
@@ -637,23 +610,21 @@ pub async fn reactivate(
 /// without e-mail gets the message next to the e-mail field.
 pub async fn account_mail(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
-    let scope = access.scope(&state.db, Right::Users).await?;
-    match people::send_account_mail(&state.db, &access.ctx, &scope, id).await {
+    match people::send_account_mail(&state.db, &access, id).await {
         Ok(()) => Ok(see_other(&format!(
             "/t/{}/backoffice/users/{id}?done=mail_queued",
-            access.principal.tenant_slug
+            access.tenant_slug()
         ))),
         Err(Error::Validation(errors)) => {
-            let details = people::details(&state.db, access.tenant, &scope, id).await?;
+            let details = people::details(&state.db, &access, id).await?;
             form_page(
                 &state,
                 &access,
-                &scope,
                 Some(id),
                 values_from_details(&details),
                 &errors,
@@ -721,15 +692,13 @@ fn history_row(e: &AuditEntry) -> Value {
 /// Needs the audit right; a user outside the scope that right gives is "not found".
 pub async fn history(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, PageError> {
-    let scope = access.scope(&state.db, Right::Audit).await?;
     let trail = audit_trail::of_user(
         &state.db,
-        access.tenant,
-        &scope,
+        &access,
         id,
         &TrailQuery {
             page: q.page,
@@ -737,7 +706,7 @@ pub async fn history(
         },
     )
     .await?;
-    let user = user_directory::get(&state.db, access.tenant, &scope, id).await?;
+    let user = audit_trail::subject(&state.db, &access, id).await?;
     let title = format!("{} {}", user.first_name, user.last_name);
     let rows: Vec<Value> = trail.items.iter().map(history_row).collect();
     let more = trail.page * trail.per_page < trail.total;

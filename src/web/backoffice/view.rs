@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::app::AppState;
 use crate::auth::principal::PrincipalKind;
-use crate::authz::{Access, Scope};
+use crate::authz::Permit;
 use crate::domain::{backoffice, user_directory};
 use crate::error::{Error, FieldError};
 use crate::store::entity::tenants;
@@ -33,8 +33,8 @@ pub struct Frame {
 
 impl Frame {
     /// Builds the frame for `access`, with `section` marked current in the menu.
-    pub async fn new(state: &AppState, access: &Access, section: &str) -> Result<Self, Error> {
-        let tenant = tenants::Entity::find_by_id(access.tenant.0)
+    pub async fn new(state: &AppState, access: &Permit, section: &str) -> Result<Self, Error> {
+        let tenant = tenants::Entity::find_by_id(access.tenant().0)
             .one(&state.db)
             .await?
             .ok_or_else(|| Error::NotFound("tenant".into()))?;
@@ -43,8 +43,8 @@ impl Frame {
         let mut ctx = Map::new();
         ctx.insert("tenant".into(), crate::web::pages::tenant_view(&tenant));
         ctx.insert("lang".into(), json!(lang));
-        ctx.insert("login".into(), json!(access.principal.login));
-        ctx.insert("menu".into(), json!(super::menu(&access.rights)));
+        ctx.insert("login".into(), json!(access.login()));
+        ctx.insert("menu".into(), json!(super::menu(access.rights())));
         ctx.insert("section".into(), json!(section));
         ctx.insert(
             "base".into(),
@@ -100,24 +100,11 @@ impl Frame {
 }
 
 /// The signed-in account's own language, if it set one.
-async fn own_language(state: &AppState, access: &Access) -> Result<Option<String>, Error> {
-    Ok(match access.principal.kind {
-        PrincipalKind::Backoffice => {
-            backoffice::get(&state.db, access.tenant, access.principal.id)
-                .await?
-                .language
-        }
+async fn own_language(state: &AppState, access: &Permit) -> Result<Option<String>, Error> {
+    Ok(match access.signed_in()?.kind {
+        PrincipalKind::Backoffice => backoffice::own(&state.db, access).await?.language,
         // A portal user with back-office rights (e.g. a superior's reports): their own record.
-        PrincipalKind::User => {
-            user_directory::get(
-                &state.db,
-                access.tenant,
-                &Scope::tenant(),
-                access.principal.id,
-            )
-            .await?
-            .language
-        }
+        PrincipalKind::User => user_directory::own(&state.db, access).await?.language,
     })
 }
 

@@ -14,7 +14,7 @@ use tower_sessions::Session;
 
 use super::{base, encode, refuse_cross_site, viewer};
 use crate::app::AppState;
-use crate::authz::Access;
+use crate::authz::Permit;
 use crate::domain::ctx::{Actor, ActorKind, Ctx, Source};
 use crate::domain::{invitations, registration};
 use crate::error::{Error, FieldError};
@@ -206,17 +206,17 @@ pub struct InviteForm {
 
 async fn invite_page(
     state: &AppState,
-    access: &Access,
+    access: &Permit,
     code: &str,
     status: StatusCode,
     form: &InviteForm,
     errors: &[FieldError],
 ) -> Result<Response, PageError> {
-    let tenant = tenants::Entity::find_by_id(access.tenant.0)
+    let tenant = tenants::Entity::find_by_id(access.tenant().0)
         .one(&state.db)
         .await?
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
-    let view = invitations::activity(&state.db, access.tenant, code, None).await?;
+    let view = invitations::activity(&state.db, access.tenant(), code, None).await?;
     let languages: Vec<String> =
         serde_json::from_value(tenant.languages.clone()).unwrap_or_default();
     let mut ctx = base(&tenant, None);
@@ -240,7 +240,7 @@ async fn invite_page(
 /// form to mail it (R5).
 pub async fn invite_form(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     Path((_slug, code)): Path<(String, String)>,
     Query(q): Query<InviteForm>,
 ) -> Result<Response, PageError> {
@@ -251,7 +251,7 @@ pub async fn invite_form(
 /// mail (sent by the worker).
 pub async fn invite_submit(
     State(state): State<AppState>,
-    access: Access,
+    access: Permit,
     headers: HeaderMap,
     Path((slug, code)): Path<(String, String)>,
     Form(f): Form<InviteForm>,

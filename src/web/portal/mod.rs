@@ -29,7 +29,7 @@ use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
-use crate::authz::{Access, Right};
+use crate::authz::{Permit, Right};
 use crate::domain::{invitations, registration};
 use crate::error::Error;
 use crate::store::TenantId;
@@ -125,30 +125,30 @@ fn encode(value: &str) -> String {
 /// `GET /t/{tenant}/portal`: where a user lands after signing in. The first visit after a
 /// registration that came from an invitation goes on to the invitation's page (R5), so the
 /// return target survives confirmation, approval and set-password links.
-async fn home(State(state): State<AppState>, access: Access) -> Result<Response, PageError> {
-    let tenant = tenants::Entity::find_by_id(access.tenant.0)
+async fn home(State(state): State<AppState>, access: Permit) -> Result<Response, PageError> {
+    let tenant = tenants::Entity::find_by_id(access.tenant().0)
         .one(&state.db)
         .await?
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
     if let Some(target) =
-        registration::take_return_target(&state.db, access.tenant, access.principal.id).await?
+        registration::take_return_target(&state.db, access.tenant(), access.signed_in()?.id).await?
         && let Some(target) = registration::safe_return_target(&tenant.slug, Some(&target))
     {
         return Ok(Redirect::to(&target).into_response());
     }
     let user = access
-        .tenant
-        .find_by_id::<users::Entity>(access.principal.id)
+        .tenant()
+        .find_by_id::<users::Entity>(access.signed_in()?.id)
         .one(&state.db)
         .await?;
     let first_name = user
         .as_ref()
         .map(|u| u.first_name.clone())
-        .unwrap_or_else(|| access.principal.login.clone());
+        .unwrap_or_else(|| access.login().to_owned());
     let enrollments =
-        invitations::enrollments_of(&state.db, access.tenant, access.principal.id).await?;
+        invitations::enrollments_of(&state.db, access.tenant(), access.signed_in()?.id).await?;
     let mut ctx = base(&tenant, user.as_ref().and_then(|u| u.language.as_deref()));
-    ctx.insert("login".into(), json!(access.principal.login));
+    ctx.insert("login".into(), json!(access.login()));
     ctx.insert("first_name".into(), json!(first_name));
     ctx.insert("enrollments".into(), json!(enrollments));
     Ok(Page::ok("portal/home.html", Value::Object(ctx))?.into_response())

@@ -1,9 +1,10 @@
-//! What a signed-in principal may do: its rights (from casbin) and, per right, which users it
-//! reaches (B4 catalogs, B5 units, U7 assigned learners) as a [`Scope`].
+//! The [`Permit`]: what a principal (or the operator) may do in one tenant — its rights (from
+//! casbin) and, per right, which users it reaches (B4 catalogs, B5 units, U7 assigned learners)
+//! as a [`Scope`].
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{Right, Scope};
@@ -14,23 +15,30 @@ use crate::store::entity::{
     backoffice_accounts, catalog_access, organisation_units, role_assignments, role_rights, roles,
 };
 
-/// A permit: a principal that passed authentication, with the rights it holds. Handlers get
-/// it from the route guard; domain functions take it (or its [`Ctx`]) as proof.
+/// Who holds a permit: a signed-in principal, or the operator (CLI, jobs).
 #[derive(Debug, Clone)]
-pub struct Access {
-    /// Who.
-    pub principal: Principal,
-    /// The tenant (always the principal's own).
-    pub tenant: TenantId,
-    /// Rights held, in menu order.
-    pub rights: Vec<Right>,
-    /// Context for domain calls and the audit trail.
-    pub ctx: Ctx,
+enum Holder {
+    /// A back-office account or portal user that passed the guard.
+    Principal(Principal),
+    /// The operator at the command line or a background job: every right, the whole tenant.
+    Operator,
 }
 
-impl Access {
-    /// Builds the permit for `principal` with `rights`, acting through `source`.
-    pub fn new(
+/// The only way into a domain operation: who acts, for which tenant, with which rights. Made by
+/// the request guard ([`Permit::for_principal`]) or, for the CLI and jobs, explicitly by
+/// [`Permit::operator`] / [`Permit::job`] (easy to grep). The domain asks the permit for the
+/// reach it needs ([`Permit::scope`]); no caller passes a scope of its own.
+#[derive(Debug, Clone)]
+pub struct Permit {
+    holder: Holder,
+    tenant: TenantId,
+    rights: Vec<Right>,
+    ctx: Ctx,
+}
+
+impl Permit {
+    /// The permit of `principal` holding `rights`, acting through `source` (the guard).
+    pub fn for_principal(
         principal: Principal,
         rights: Vec<Right>,
         source: Source,
@@ -53,27 +61,114 @@ impl Access {
             request_id,
         };
         Self {
-            principal,
+            holder: Holder::Principal(principal),
             tenant,
             rights,
             ctx,
         }
     }
 
-    /// Whether the principal holds `right`.
+    /// The operator at the command line: every right over the whole tenant.
+    pub fn operator(tenant: TenantId, label: impl Into<String>) -> Self {
+        Self {
+            holder: Holder::Operator,
+            tenant,
+            rights: Right::ALL.to_vec(),
+            ctx: Ctx::operator(tenant, label),
+        }
+    }
+
+    /// A background job or Roster's own flows (registration, imports staged by an operator):
+    /// every right over the whole tenant, recorded as `source`.
+    pub fn job(tenant: TenantId, source: Source) -> Self {
+        Self {
+            holder: Holder::Operator,
+            tenant,
+            rights: Right::ALL.to_vec(),
+            ctx: Ctx::system(tenant, source),
+        }
+    }
+
+    /// The tenant everything happens in.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// What the audit trail records of this permit.
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
+    /// The same permit, recorded as acting through `source`.
+    pub fn through(mut self, source: Source) -> Self {
+        self.ctx.source = source;
+        self
+    }
+
+    /// The signed-in principal; `None` for the operator and jobs.
+    pub fn principal(&self) -> Option<&Principal> {
+        match &self.holder {
+            Holder::Principal(p) => Some(p),
+            Holder::Operator => None,
+        }
+    }
+
+    /// The signed-in principal, for handlers behind the guard (which always has one).
+    pub fn signed_in(&self) -> crate::Result<&Principal> {
+        self.principal().ok_or_else(|| {
+            crate::Error::Internal(anyhow::anyhow!("an operator permit reached a web handler"))
+        })
+    }
+
+    /// The tenant's slug as the signed-in principal knows it (`""` for the operator).
+    pub fn tenant_slug(&self) -> &str {
+        self.principal().map_or("", |p| p.tenant_slug.as_str())
+    }
+
+    /// The actor's login name (or the operator's label).
+    pub fn login(&self) -> &str {
+        &self.ctx.actor.label
+    }
+
+    /// Whether this is the operator's (or a job's) permit.
+    pub fn is_operator(&self) -> bool {
+        matches!(self.holder, Holder::Operator)
+    }
+
+    /// The acting back-office account, if a back-office account acts.
+    pub fn account(&self) -> Option<Uuid> {
+        self.principal()
+            .filter(|p| p.kind == PrincipalKind::Backoffice)
+            .map(|p| p.id)
+    }
+
+    /// Rights held, in menu order.
+    pub fn rights(&self) -> &[Right] {
+        &self.rights
+    }
+
+    /// Whether the holder holds `right`.
     pub fn has(&self, right: Right) -> bool {
         self.rights.contains(&right)
     }
 
-    /// Which users `right` reaches for this principal.
-    pub async fn scope(&self, db: &DatabaseConnection, right: Right) -> crate::Result<Scope> {
-        scope_for(db, &self.principal, right).await
+    /// Which users `right` reaches for this holder (B4, B5, U7); 403 without the right.
+    pub async fn scope<C: ConnectionTrait>(&self, db: &C, right: Right) -> crate::Result<Scope> {
+        if !self.has(right) {
+            return Err(crate::Error::Forbidden(format!(
+                "this needs the right `{right}`, which your roles do not grant"
+            )));
+        }
+        match &self.holder {
+            Holder::Operator => Ok(Scope::tenant()),
+            Holder::Principal(p) => scope_for(db, p, right).await,
+        }
     }
 }
 
 /// Computes the users `principal` reaches through `right` (B4, B5, U7).
-pub async fn scope_for(
-    db: &DatabaseConnection,
+pub async fn scope_for<C: ConnectionTrait>(
+    db: &C,
     principal: &Principal,
     right: Right,
 ) -> crate::Result<Scope> {
@@ -175,8 +270,8 @@ pub async fn scope_for(
 }
 
 /// The given units and every unit below them (T3 tree).
-pub async fn descendants(
-    db: &DatabaseConnection,
+pub async fn descendants<C: ConnectionTrait>(
+    db: &C,
     tenant: TenantId,
     roots: &[Uuid],
 ) -> crate::Result<HashSet<Uuid>> {
