@@ -15,6 +15,7 @@ mod browser;
 mod cli;
 mod descriptor;
 mod export;
+mod grant;
 mod health;
 mod import;
 mod isolation;

@@ -9,7 +9,9 @@
 //!   role may be held anywhere in the tenant.
 //! - A back-office account is visible and changeable only when the actor could have made it:
 //!   every grant and catalog it holds lies within the actor's.
-//! - Nobody widens their own roles, anchors or catalogs.
+//! - Nobody widens their own roles, anchors or catalogs: that follows from the rules above, which
+//!   hold for oneself as for anyone (a grant reaches per right at most what the granter reaches
+//!   with that right), so no sequence of grants ever reaches beyond what the first holder had.
 //!
 //! The operator ([`Permit::operator`]) passes every rule.
 

@@ -525,20 +525,6 @@ pub async fn set_roles(
     administrators_by_administrators(&holdings, &account)?;
     let grants = resolve_grants(&txn, ctx.tenant, roles_wanted, is_administrator).await?;
     holdings.check_roles(&txn, permit, &grants).await?;
-    if permit.account() == Some(id) {
-        // Nobody widens their own roles or anchors: only what is held already may stay.
-        let held: Vec<(Uuid, Option<Uuid>)> = grant::grants_of(&txn, permit, id)
-            .await?
-            .into_iter()
-            .map(|(r, u)| (r.id, u))
-            .collect();
-        if let Some((role, _)) = grants.iter().find(|(r, u)| !held.contains(&(r.id, *u))) {
-            return Err(Error::Forbidden(format!(
-                "you cannot give yourself role `{}` or move its anchor",
-                role.code
-            )));
-        }
-    }
     let is_admin = grants.iter().any(|(r, _)| r.is_administrator);
     if !is_admin {
         keep_an_administrator(&txn, ctx.tenant, &account).await?;
@@ -581,15 +567,6 @@ pub async fn set_catalogs(
     administrators_by_administrators(&holdings, &account)?;
     let ids = catalog_ids(&txn, ctx.tenant, codes).await?;
     holdings.check_catalogs(all_catalogs, &ids)?;
-    if permit.account() == Some(id) && !account.all_catalogs {
-        // Nobody widens their own catalogs.
-        let held = grant::account_catalogs(&txn, ctx.tenant, id).await?;
-        if all_catalogs || ids.iter().any(|c| !held.contains(c)) {
-            return Err(Error::Forbidden(
-                "you cannot widen your own catalog access".into(),
-            ));
-        }
-    }
     replace_catalogs(&txn, ctx.tenant, id, &ids).await?;
     let before = account.all_catalogs;
     let mut am = account.into_active_model();
