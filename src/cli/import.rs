@@ -122,7 +122,7 @@ async fn prepare(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Prepa
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
         let staged = crate::import::staged::stage(
             &db,
-            &ctx,
+            &crate::authz::Permit::operator(tenant, ctx.actor.label.clone()),
             crate::import::staged::StageRequest {
                 file_name,
                 content,
@@ -130,7 +130,6 @@ async fn prepare(args: &ImportArgs, settings: &Settings) -> anyhow::Result<Prepa
                 format,
                 catalog: args.catalog.clone(),
                 mail_report: false,
-                scope: crate::authz::scope::Scope::tenant(),
                 interval: settings.import_interval,
             },
         )

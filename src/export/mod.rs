@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, StreamTrait};
 use uuid::Uuid;
 
+use crate::authz::Permit;
 use crate::authz::scope::Scope;
 use crate::domain::Ctx;
 use crate::import::fetch::{self, Needs};
@@ -41,7 +42,13 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    /// An export of `ctx`'s tenant, limited to `scope`.
+    /// I10: an export of the users the actor's `export` right reaches.
+    pub async fn for_permit<C: ConnectionTrait>(db: &C, permit: &Permit) -> crate::Result<Self> {
+        let scope = permit.scope(db, crate::authz::Right::Export).await?;
+        Ok(Self::new(permit.ctx(), scope))
+    }
+
+    /// An export of `ctx`'s tenant, limited to `scope` (the operator's tools and tests).
     pub fn new(ctx: &Ctx, scope: Scope) -> Self {
         Self {
             ctx: ctx.clone(),

@@ -24,6 +24,7 @@ use super::runs::{self, NewImport};
 use super::source::{Input, Source, report_cells};
 use super::{Options, Quiet, Summary};
 use crate::app::AppState;
+use crate::authz::Permit;
 use crate::authz::scope::Scope;
 use crate::domain::{Actor, ActorKind, Ctx, Source as ChangeSource};
 use crate::store::TenantId;
@@ -50,8 +51,6 @@ pub struct StageRequest {
     pub catalog: Option<String>,
     /// I8: mail the report to the importer when done.
     pub mail_report: bool,
-    /// Users the importer may touch.
-    pub scope: Scope,
     /// The import interval (`Settings::import_interval`).
     pub interval: Duration,
 }
@@ -116,7 +115,15 @@ pub fn next_tick(now: DateTime<Utc>, interval: Duration) -> DateTime<Utc> {
 }
 
 /// I9: stores the file and queues it.
-pub async fn stage(db: &DatabaseConnection, ctx: &Ctx, req: StageRequest) -> crate::Result<Staged> {
+/// The importer's reach (its `imports` right) is taken from `permit` and stored with the job:
+/// the worker later touches only the users the importer reached when it staged the file.
+pub async fn stage(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    req: StageRequest,
+) -> crate::Result<Staged> {
+    let ctx = permit.ctx();
+    let scope = permit.scope(db, crate::authz::Right::Imports).await?;
     let layout = Layout::load(db, ctx.tenant, req.config.as_deref(), req.format).await?;
     let run_at = next_tick(Utc::now(), req.interval);
     let txn = db.begin().await?;
@@ -136,7 +143,7 @@ pub async fn stage(db: &DatabaseConnection, ctx: &Ctx, req: StageRequest) -> cra
         import_id: id,
         format: Some(layout.format.as_str().to_owned()),
         catalog: req.catalog,
-        scope: ScopeDto::from(&req.scope),
+        scope: ScopeDto::from(&scope),
     };
     crate::jobs::enqueue(
         &txn,

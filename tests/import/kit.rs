@@ -244,6 +244,11 @@ impl Run {
 }
 
 impl Kit {
+    /// The operator's permit in this tenant.
+    pub fn permit(&self) -> roster::authz::Permit {
+        roster::authz::Permit::operator(self.tenant, "tester")
+    }
+
     pub async fn new() -> Self {
         Self::with(DESCRIPTOR).await
     }

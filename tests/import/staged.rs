@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use roster::authz::scope::Scope;
 use roster::domain::{Actor, ActorKind, Ctx};
 use roster::import::staged::{self, StageRequest};
 use roster::store::entity::{backoffice_accounts, import_rows, imports, users};
@@ -43,7 +42,6 @@ fn request(content: &str, mail_report: bool) -> StageRequest {
         format: None,
         catalog: None,
         mail_report,
-        scope: Scope::tenant(),
         interval: Duration::from_secs(900),
     }
 }
@@ -93,7 +91,7 @@ async fn i9_staged_import_waits_for_its_tick_runs_now_and_reports() {
     let k = Kit::new().await;
     let (state, _) = k.app();
     let before = Utc::now();
-    let staged = staged::stage(&k.t.db, &k.ctx, request(&file(), false))
+    let staged = staged::stage(&k.t.db, &k.permit(), request(&file(), false))
         .await
         .expect("stage");
     assert_eq!(
@@ -159,7 +157,7 @@ async fn i9_a_rejected_staged_file_fails_with_its_reason() {
         "ExternalId;FirstName;LastName;Email;Colour",
         &["E1;A;B;a@example.org;red"],
     );
-    let staged = staged::stage(&k.t.db, &k.ctx, request(&text, false))
+    let staged = staged::stage(&k.t.db, &k.permit(), request(&text, false))
         .await
         .expect("stage");
     staged::run_now(&k.t.db, &k.ctx, staged.id)
@@ -182,7 +180,7 @@ async fn i9_kill_and_resume_ends_in_the_same_state_with_one_report_row_per_line(
     // A run that is not interrupted, for reference.
     let clean = Kit::new().await;
     let (clean_state, _) = clean.app();
-    let s = staged::stage(&clean.t.db, &clean.ctx, request(&file(), false))
+    let s = staged::stage(&clean.t.db, &clean.permit(), request(&file(), false))
         .await
         .expect("stage");
     staged::execute_for_test(&clean_state, clean.tenant, s.id, 5, None)
@@ -191,7 +189,7 @@ async fn i9_kill_and_resume_ends_in_the_same_state_with_one_report_row_per_line(
 
     let k = Kit::new().await;
     let (state, _) = k.app();
-    let s = staged::stage(&k.t.db, &k.ctx, request(&file(), false))
+    let s = staged::stage(&k.t.db, &k.permit(), request(&file(), false))
         .await
         .expect("stage");
     // The worker dies after writing two batches of five rows.
@@ -258,7 +256,7 @@ async fn i8_i9_runs_of_unchanged_rows_are_one_report_row_and_survive_kill_and_re
     let prepare = || async {
         let k = Kit::new().await;
         assert!(k.import(&refs(&base)).await.summary.errors == 0);
-        let s = staged::stage(&k.t.db, &k.ctx, request(&refs(&again), false))
+        let s = staged::stage(&k.t.db, &k.permit(), request(&refs(&again), false))
             .await
             .expect("stage");
         (k, s.id)
@@ -340,7 +338,7 @@ async fn i8_i9_runs_of_created_rows_survive_kill_and_resume_with_their_superiors
     let text = csv(HEADER, &rows.iter().map(String::as_str).collect::<Vec<_>>());
     let prepare = || async {
         let k = Kit::new().await;
-        let s = staged::stage(&k.t.db, &k.ctx, request(&text, false))
+        let s = staged::stage(&k.t.db, &k.permit(), request(&text, false))
             .await
             .expect("stage");
         (k, s.id)
@@ -483,7 +481,21 @@ async fn i8_the_report_is_mailed_to_the_importer_in_their_language() {
         },
         ..k.ctx.clone()
     };
-    let s = staged::stage(&k.t.db, &ctx, request(&file(), true))
+    let importer = roster::authz::Permit::for_principal(
+        roster::auth::principal::Principal {
+            tenant_id: k.tenant.0,
+            tenant_slug: "acme".into(),
+            kind: roster::auth::principal::PrincipalKind::Backoffice,
+            id: account,
+            login: "importer".into(),
+            must_change_password: false,
+            via_token: false,
+        },
+        vec![roster::authz::Right::Imports],
+        roster::domain::Source::Web,
+        None,
+    );
+    let s = staged::stage(&k.t.db, &importer, request(&file(), true))
         .await
         .expect("stage");
     staged::run_now(&k.t.db, &ctx, s.id).await.expect("run now");

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::authz::{Permit, Right};
+use crate::authz::Permit;
 use crate::error::Error;
 use crate::import::staged::{self, StageRequest};
 use crate::tenancy::descriptor::ImportFormat;
@@ -68,10 +68,9 @@ pub async fn stage(
             }]));
         }
     };
-    let scope = access.scope(&state.db, Right::Imports).await?;
     let staged = staged::stage(
         &state.db,
-        access.ctx(),
+        &access,
         StageRequest {
             file_name: q.file_name.unwrap_or_else(|| "upload".into()),
             content: body.to_vec(),
@@ -79,7 +78,6 @@ pub async fn stage(
             format,
             catalog: q.catalog,
             mail_report: q.mail_report,
-            scope,
             interval: state.settings.import_interval,
         },
     )
@@ -169,8 +167,7 @@ pub async fn report(
         (status = 200, description = "Every user in scope in the standard import format, streamed (I10)", body = String, content_type = "text/csv"),
     ))]
 pub async fn export(State(state): State<AppState>, access: Permit) -> Result<Response, Error> {
-    let scope = access.scope(&state.db, Right::Export).await?;
-    let exporter = crate::export::Exporter::new(access.ctx(), scope);
+    let exporter = crate::export::Exporter::for_permit(&state.db, &access).await?;
     let db = state.db.clone();
     let stream = futures_util::stream::unfold(Some(exporter), move |exporter| {
         let db = db.clone();

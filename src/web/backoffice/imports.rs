@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::view::{Frame, field_errors, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::{Permit, Right};
+use crate::authz::Permit;
 use crate::error::{Error, FieldError};
 use crate::import::staged::{self, StageRequest};
 use crate::store::entity::{catalogs, import_configurations};
@@ -186,7 +186,6 @@ pub async fn stage(
         )
         .await;
     }
-    let scope = access.scope(&state.db, Right::Imports).await?;
     let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
     let request = StageRequest {
         file_name: if file_name.is_empty() {
@@ -199,10 +198,9 @@ pub async fn stage(
         format,
         catalog: optional(&entered.catalog),
         mail_report: entered.mail_report,
-        scope,
         interval: state.settings.import_interval,
     };
-    match staged::stage(&state.db, access.ctx(), request).await {
+    match staged::stage(&state.db, &access, request).await {
         Ok(_) => Ok(see_other(&format!(
             "/t/{}/backoffice/imports?done=staged",
             access.tenant_slug()
