@@ -16,6 +16,7 @@ mod cli;
 mod descriptor;
 mod export;
 mod grant;
+mod grant_props;
 mod health;
 mod import;
 mod isolation;

@@ -152,13 +152,21 @@ impl Permit {
         self.rights.contains(&right)
     }
 
+    /// 403 unless the holder holds `right`: every domain operation demands its own right, so
+    /// no caller can reach it by a route guarded with another.
+    pub fn require(&self, right: Right) -> crate::Result<()> {
+        if self.has(right) {
+            Ok(())
+        } else {
+            Err(crate::Error::Forbidden(format!(
+                "this needs the right `{right}`, which your roles do not grant"
+            )))
+        }
+    }
+
     /// Which users `right` reaches for this holder (B4, B5, U7); 403 without the right.
     pub async fn scope<C: ConnectionTrait>(&self, db: &C, right: Right) -> crate::Result<Scope> {
-        if !self.has(right) {
-            return Err(crate::Error::Forbidden(format!(
-                "this needs the right `{right}`, which your roles do not grant"
-            )));
-        }
+        self.require(right)?;
         match &self.holder {
             Holder::Operator => Ok(Scope::tenant()),
             Holder::Principal(p) => scope_for(db, p, right).await,

@@ -14,8 +14,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use crate::authz::Permit;
 use crate::authz::grant::{self, Holdings};
+use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::jobs::{self, NewJob};
 use crate::store::TenantId;
@@ -393,6 +393,7 @@ pub async fn create(
     permit: &Permit,
     new: NewAccount,
 ) -> crate::Result<backoffice_accounts::Model> {
+    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
     let errors = check_fields(
         &new.login,
@@ -474,6 +475,7 @@ pub async fn set_active(
     id: Uuid,
     active: bool,
 ) -> crate::Result<backoffice_accounts::Model> {
+    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
     let txn = db.begin().await?;
     let holdings = Holdings::of(&txn, permit).await?;
@@ -518,6 +520,7 @@ pub async fn set_roles(
     roles_wanted: &[RoleGrant],
     is_administrator: bool,
 ) -> crate::Result<()> {
+    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
     let txn = db.begin().await?;
     let holdings = Holdings::of(&txn, permit).await?;
@@ -560,6 +563,7 @@ pub async fn set_catalogs(
     all_catalogs: bool,
     codes: &[String],
 ) -> crate::Result<()> {
+    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
     let txn = db.begin().await?;
     let holdings = Holdings::of(&txn, permit).await?;
@@ -596,6 +600,7 @@ pub async fn send_temporary_password(
     permit: &Permit,
     id: Uuid,
 ) -> crate::Result<()> {
+    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
     let txn = db.begin().await?;
     let holdings = Holdings::of(&txn, permit).await?;
@@ -639,6 +644,7 @@ pub async fn get(
     permit: &Permit,
     id: Uuid,
 ) -> crate::Result<backoffice_accounts::Model> {
+    permit.require(Right::BackofficeUsers)?;
     let holdings = Holdings::of(db, permit).await?;
     visible(db, permit, &holdings, id).await
 }
@@ -664,6 +670,7 @@ pub async fn list(
     db: &DatabaseConnection,
     permit: &Permit,
 ) -> crate::Result<Vec<backoffice_accounts::Model>> {
+    permit.require(Right::BackofficeUsers)?;
     let holdings = Holdings::of(db, permit).await?;
     let all = permit
         .tenant()
@@ -748,6 +755,7 @@ pub async fn update(
     id: Uuid,
     patch: AccountPatch,
 ) -> crate::Result<backoffice_accounts::Model> {
+    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
     let txn = db.begin().await?;
     let holdings = Holdings::of(&txn, permit).await?;

@@ -93,6 +93,7 @@ pub async fn set_rights(
     code: &str,
     rights: &[String],
 ) -> crate::Result<RoleView> {
+    permit.require(Right::Roles)?;
     let ctx = permit.ctx();
     let wanted = parse_rights(rights)?;
     let txn = db.begin().await?;
@@ -190,6 +191,7 @@ pub async fn create(
     permit: &Permit,
     new: NewRole,
 ) -> crate::Result<RoleView> {
+    permit.require(Right::Roles)?;
     let ctx = permit.ctx();
     let wanted = parse_rights(&new.rights)?;
     let mut errors = Vec::new();
