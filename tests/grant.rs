@@ -33,6 +33,7 @@ roles:
   - {code: ou_admin, name: OU admin, scope: own_ou, rights: [users, backoffice_users]}
   - {code: hr, name: HR, rights: [users, export]}
   - {code: learner, name: Learner, kind: portal, scope: self}
+  - {code: superior, name: Superior, kind: portal, scope: assigned_learners, rights: [reports]}
 "#;
 
 fn logins(v: &Value) -> BTreeSet<String> {
@@ -489,4 +490,55 @@ async fn b5_account_operations_matrix_actor_scope_by_target() {
             .is_some_and(|a| a.iter().any(|x| x["id"] == json!(target)));
         assert_eq!(listed, inside, "{actor} lists {target}");
     }
+}
+
+/// B5: portal roles follow the same rule — a region administrator (no `reports` right) cannot
+/// make a superior (whose role carries `reports`); it gives the learner role; an administrator
+/// gives both.
+#[tokio::test]
+async fn b5_portal_roles_are_granted_only_with_the_rights_they_carry() {
+    let w = tenant().await;
+    let (_, region) = w.admin("region", "region_admin", Some("EU"), None).await;
+    let (_, boss) = w.admin("boss", "customer_admin", None, None).await;
+    let new = |login: &str, role: &str| {
+        json!({"login": login, "first_name": "P", "last_name": "P", "email": format!("{login}@example.org"),
+            "organisation_unit": "NL", "roles": [role], "catalogs": ["A"], "password_mode": "link"})
+    };
+    let (status, v) = w
+        .call(
+            "POST",
+            "/api/v1/acme/users",
+            Some(&region),
+            Some(new("sup1", "superior")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, v) = w
+        .call(
+            "POST",
+            "/api/v1/acme/users",
+            Some(&region),
+            Some(new("learn1", "learner")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap_or_default().to_owned();
+    let (status, v) = w
+        .call(
+            "PATCH",
+            &format!("/api/v1/acme/users/{id}"),
+            Some(&region),
+            Some(json!({"roles": ["learner", "superior"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, v) = w
+        .call(
+            "POST",
+            "/api/v1/acme/users",
+            Some(&boss),
+            Some(new("sup2", "superior")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
 }

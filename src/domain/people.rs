@@ -16,6 +16,7 @@
 pub mod extras;
 pub mod refs;
 
+use crate::authz::grant::Holdings;
 use crate::authz::{Permit, Right};
 use std::collections::BTreeMap;
 
@@ -579,6 +580,45 @@ async fn replace_links<C: ConnectionTrait>(
     Ok(())
 }
 
+/// B5: portal roles are granted under the same rule as back-office roles — only one who holds
+/// each of a role's rights may give it (a customer administrator gives every role). Roles the
+/// user holds already may stay.
+async fn may_grant_portal_roles<C: ConnectionTrait>(
+    db: &C,
+    permit: &Permit,
+    user: Option<Uuid>,
+    ids: &[Uuid],
+) -> crate::Result<()> {
+    let tenant = permit.tenant();
+    let held: Vec<Uuid> = match user {
+        Some(user) => tenant
+            .find::<role_assignments::Entity>()
+            .filter(role_assignments::Column::UserId.eq(user))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| a.role_id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let added: Vec<Uuid> = ids.iter().filter(|i| !held.contains(i)).copied().collect();
+    if added.is_empty() || permit.is_operator() {
+        return Ok(());
+    }
+    let grants: Vec<(roles::Model, Option<Uuid>)> = tenant
+        .find::<roles::Entity>()
+        .filter(roles::Column::Id.is_in(added))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r, None))
+        .collect();
+    Holdings::of(db, permit)
+        .await?
+        .check_roles(db, permit, &grants)
+        .await
+}
+
 /// Refuses a write that would leave the user outside the actor's scope (B4/B5): the one
 /// final check behind the specific messages given earlier.
 async fn still_in_scope<C: ConnectionTrait>(
@@ -656,6 +696,7 @@ pub async fn create(
     let group_ids = refs::group_ids(db, tenant, &mut p, &new.user_groups).await?;
     let profile_ids = refs::profile_ids(db, tenant, &mut p, &new.enrollment_profiles).await?;
     let role_ids = refs::role_ids(db, tenant, &mut p, &new.roles).await?;
+    may_grant_portal_roles(db, permit, None, &role_ids).await?;
     let superior = refs::superior(db, &info, tenant, &mut p, opt(&new.superior), None).await?;
     refs::properties(&mut p, &new.properties);
     let budget = new
@@ -1002,6 +1043,9 @@ pub async fn update(
         Some(list) => Some(refs::role_ids(&txn, tenant, &mut p, list).await?),
         None => None,
     };
+    if let Some(ids) = &roles {
+        may_grant_portal_roles(&txn, permit, Some(id), ids).await?;
+    }
     p.into_result()?;
 
     let same_set = |new: &Option<Vec<Uuid>>, old: &[(Uuid, String)]| {
