@@ -3,6 +3,9 @@
 //! as a [`Scope`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
@@ -34,6 +37,26 @@ pub struct Permit {
     tenant: TenantId,
     rights: Vec<Right>,
     ctx: Ctx,
+    announcer: Option<Announcer>,
+}
+
+/// Tells this instance and the others that a tenant's policy changed (drop the cached
+/// enforcer, publish on Redis). The guard hands it to the permit; the domain calls it after the
+/// commit that moved the policy version ([`Permit::policy_changed`]).
+#[derive(Clone)]
+pub struct Announcer(Arc<dyn Fn(TenantId) -> BoxFuture<'static, ()> + Send + Sync>);
+
+impl Announcer {
+    /// An announcer running `f` for the changed tenant.
+    pub fn new(f: impl Fn(TenantId) -> BoxFuture<'static, ()> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Announcer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Announcer")
+    }
 }
 
 impl Permit {
@@ -65,6 +88,22 @@ impl Permit {
             tenant,
             rights,
             ctx,
+            announcer: None,
+        }
+    }
+
+    /// The same permit, announcing policy changes through `announcer`.
+    pub fn announcing(mut self, announcer: Announcer) -> Self {
+        self.announcer = Some(announcer);
+        self
+    }
+
+    /// After a committed change of roles, rights or assignments: tells every instance at once.
+    /// Without an announcer (the CLI, jobs) the other instances' once-a-second version check
+    /// picks the change up.
+    pub async fn policy_changed(&self) {
+        if let Some(a) = &self.announcer {
+            (a.0)(self.tenant).await;
         }
     }
 
@@ -75,6 +114,7 @@ impl Permit {
             tenant,
             rights: Right::ALL.to_vec(),
             ctx: Ctx::operator(tenant, label),
+            announcer: None,
         }
     }
 
@@ -86,6 +126,7 @@ impl Permit {
             tenant,
             rights: Right::ALL.to_vec(),
             ctx: Ctx::system(tenant, source),
+            announcer: None,
         }
     }
 

@@ -465,6 +465,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    permit.policy_changed().await;
     Ok(account)
 }
 
@@ -552,6 +553,7 @@ pub async fn set_roles(
     )
     .await?;
     txn.commit().await?;
+    permit.policy_changed().await;
     Ok(())
 }
 

@@ -860,6 +860,9 @@ pub async fn create(
         super::users::queue_set_password_mails(&txn, tenant, &[id]).await?;
     }
     txn.commit().await?;
+    if !role_ids.is_empty() {
+        permit.policy_changed().await;
+    }
     Ok(Created {
         user,
         generated_password: generated,
@@ -1057,6 +1060,7 @@ pub async fn update(
             a == b
         })
     };
+    let roles_changed = !same_set(&roles, &before_links.roles);
     let changed_links = !(same_set(&catalogs, &before_links.catalogs)
         && same_set(&groups, &before_links.groups)
         && same_set(&profiles, &before_links.profiles)
@@ -1115,6 +1119,9 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    if roles_changed {
+        permit.policy_changed().await;
+    }
     Ok(user)
 }
 

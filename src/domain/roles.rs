@@ -155,6 +155,9 @@ pub async fn set_rights(
         .await?;
     }
     txn.commit().await?;
+    if held != wanted {
+        permit.policy_changed().await;
+    }
     Ok(RoleView {
         code: role.code,
         name: role.name,

@@ -109,7 +109,12 @@ async fn authorize(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let source = if api { Source::Api } else { Source::Web };
-    Ok(Permit::for_principal(principal, rights, source, request_id))
+    let announcing = state.clone();
+    let announcer = crate::authz::permit::Announcer::new(move |tenant| {
+        let state = announcing.clone();
+        Box::pin(async move { crate::authz::enforcer::announce(&state, tenant).await })
+    });
+    Ok(Permit::for_principal(principal, rights, source, request_id).announcing(announcer))
 }
 
 /// The caller: a bearer token, else the session's principal.

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::authz::Permit;
-use crate::authz::enforcer::announce;
 use crate::domain::backoffice::{self, NewAccount, RoleGrant};
 use crate::error::Error;
 use crate::store::entity::backoffice_accounts;
@@ -63,7 +62,6 @@ pub async fn create(
     Json(new): Json<NewAccount>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
     let a = backoffice::create(&state.db, &access, new).await?;
-    announce(&state, access.tenant()).await;
     Ok((StatusCode::CREATED, Json(view(&state, &access, &a).await?)))
 }
 
@@ -142,7 +140,6 @@ pub async fn set_roles(
     Json(body): Json<RolesBody>,
 ) -> Result<Json<Value>, Error> {
     backoffice::set_roles(&state.db, &access, id, &body.roles, body.is_administrator).await?;
-    announce(&state, access.tenant()).await;
     let a = backoffice::get(&state.db, &access, id).await?;
     Ok(Json(view(&state, &access, &a).await?))
 }

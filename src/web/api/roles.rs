@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::authz::Permit;
-use crate::authz::enforcer::announce;
 use crate::domain::roles::{self, NewRole, RoleView};
 use crate::error::Error;
 
@@ -38,7 +37,6 @@ pub async fn create(
     Json(new): Json<NewRole>,
 ) -> Result<(StatusCode, Json<RoleView>), Error> {
     let role = roles::create(&state.db, &access, new).await?;
-    announce(&state, access.tenant()).await;
     Ok((StatusCode::CREATED, Json(role)))
 }
 
@@ -65,6 +63,5 @@ pub async fn set_rights(
     Json(body): Json<RightsBody>,
 ) -> Result<Json<RoleView>, Error> {
     let role = roles::set_rights(&state.db, &access, &code, &body.rights).await?;
-    announce(&state, access.tenant()).await;
     Ok(Json(role))
 }

@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::authz::Permit;
-use crate::authz::enforcer::announce;
 use crate::domain::people::{
     self, BudgetInput, EndEmployment, NewEmployment, NewUser, UserDetails, UserPatch,
 };
@@ -117,11 +116,7 @@ pub async fn create(
     new: Result<Json<NewUser>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
     let new = body(new)?;
-    let roles_given = !new.roles.is_empty();
     let created = people::create(&state.db, &access, new).await?;
-    if roles_given {
-        announce(&state, access.tenant()).await;
-    }
     let d = people::details(&state.db, &access, created.user.id).await?;
     let mut v = details_view(&d);
     if let (Value::Object(m), Some(pw)) = (&mut v, created.generated_password) {
@@ -162,11 +157,7 @@ pub async fn update(
     patch: Result<Json<UserPatch>, JsonRejection>,
 ) -> Result<Json<Value>, Error> {
     let patch = body(patch)?;
-    let roles_given = patch.roles.is_some();
     people::update(&state.db, &access, id, patch).await?;
-    if roles_given {
-        announce(&state, access.tenant()).await;
-    }
     let d = people::details(&state.db, &access, id).await?;
     Ok(Json(details_view(&d)))
 }

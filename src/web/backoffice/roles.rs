@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::view::{Frame, field_errors, notice, same_site, see_other};
 use crate::app::AppState;
-use crate::authz::enforcer::announce;
 use crate::authz::{Permit, Right};
 use crate::domain::roles::{self, NewRole};
 use crate::error::Error;
@@ -73,7 +72,6 @@ pub async fn create(
     };
     match roles::create(&state.db, &access, new).await {
         Ok(role) => {
-            announce(&state, access.tenant()).await;
             let frame = Frame::new(&state, &access, "roles").await?;
             Ok(see_other(&format!(
                 "{}/roles/{}?done=created",
@@ -166,7 +164,6 @@ pub async fn save_rights(
     let back = fields.iter().any(|(k, v)| k == "then" && v == "back");
     match roles::set_rights(&state.db, &access, &code, &rights).await {
         Ok(role) => {
-            announce(&state, access.tenant()).await;
             let base = format!("/t/{}/backoffice", access.tenant_slug());
             Ok(if back {
                 see_other(&format!("{base}/roles?done=saved"))
