@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -381,7 +381,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     conflicts(&txn, ctx.tenant, &new.login, new.email.as_deref()).await?;
     let grants = resolve_grants(&txn, ctx.tenant, &new.roles, new.is_administrator).await?;
     may_grant(&txn, ctx, &grants).await?;
@@ -450,7 +450,7 @@ pub async fn set_active(
     id: Uuid,
     active: bool,
 ) -> crate::Result<backoffice_accounts::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let account = get(&txn, ctx.tenant, id).await?;
     if account.active == active {
         return Ok(account);
@@ -483,7 +483,7 @@ pub async fn set_roles(
     roles_wanted: &[RoleGrant],
     is_administrator: bool,
 ) -> crate::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let account = get(&txn, ctx.tenant, id).await?;
     let grants = resolve_grants(&txn, ctx.tenant, roles_wanted, is_administrator).await?;
     may_grant(&txn, ctx, &grants).await?;
@@ -519,7 +519,7 @@ pub async fn set_catalogs(
     all_catalogs: bool,
     codes: &[String],
 ) -> crate::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let account = get(&txn, ctx.tenant, id).await?;
     let ids = catalog_ids(&txn, ctx.tenant, codes).await?;
     replace_catalogs(&txn, ctx.tenant, id, &ids).await?;
@@ -551,7 +551,7 @@ pub async fn send_temporary_password(
     ctx: &Ctx,
     id: Uuid,
 ) -> crate::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let account = get(&txn, ctx.tenant, id).await?;
     if account.email.is_none() {
         return Err(Error::Validation(vec![FieldError {
@@ -686,7 +686,7 @@ pub async fn update(
     id: Uuid,
     patch: AccountPatch,
 ) -> crate::Result<backoffice_accounts::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let account = get(&txn, ctx.tenant, id).await?;
     let first = patch
         .first_name

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -94,7 +93,7 @@ pub async fn set_rights(
     rights: &[String],
 ) -> crate::Result<RoleView> {
     let wanted = parse_rights(rights)?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let role = ctx
         .tenant
         .find::<roles::Entity>()
@@ -198,7 +197,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewRole) -> crate::
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     if ctx
         .tenant
         .find::<roles::Entity>()

@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -180,7 +180,7 @@ pub async fn set_active(
     id: Uuid,
     active: bool,
 ) -> crate::Result<users::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let user = ctx
         .tenant
         .find_by_id::<users::Entity>(id)
@@ -218,7 +218,7 @@ pub async fn delete(
     scope: &Scope,
     id: Uuid,
 ) -> crate::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let user = ctx
         .tenant
         .find_by_id::<users::Entity>(id)

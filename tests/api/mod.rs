@@ -1,6 +1,7 @@
 //! The JSON API (X2), one module per resource. Built on the `world()` kit of `crate::authz`.
 
 mod audit;
+mod concurrency;
 mod groups;
 mod openapi;
 mod organisations;

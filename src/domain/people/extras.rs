@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -234,7 +234,7 @@ pub async fn add_employment(
 ) -> crate::Result<Vec<EmploymentView>> {
     let tenant = ctx.tenant;
     let info = refs::tenant_info(db, tenant).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, tenant, scope, user).await?;
     let mut p = Problems::default();
     if new.organisation.trim().is_empty() {
@@ -367,7 +367,7 @@ pub async fn end_employment(
     end: EndEmployment,
 ) -> crate::Result<EmploymentView> {
     let tenant = ctx.tenant;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, tenant, scope, user).await?;
     let e = tenant
         .find_by_id::<employments::Entity>(employment)
@@ -563,7 +563,7 @@ pub async fn set_budget(
     let mut p = Problems::default();
     let parsed = budget.as_ref().and_then(|b| parse_budget(&mut p, b));
     p.into_result()?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, ctx.tenant, scope, user).await?;
     let view = write_budget(&txn, ctx, user, parsed).await?;
     txn.commit().await?;
@@ -581,7 +581,7 @@ pub async fn set_properties(
     let mut p = Problems::default();
     refs::properties(&mut p, &props);
     p.into_result()?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, ctx.tenant, scope, user).await?;
     let out = write_properties(&txn, ctx, user, &props).await?;
     txn.commit().await?;
