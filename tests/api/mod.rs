@@ -5,6 +5,7 @@ mod concurrency;
 mod groups;
 mod openapi;
 mod organisations;
+mod problems;
 mod units;
 mod users;
 
