@@ -98,18 +98,33 @@ impl IntoResponse for Error {
             Error::Validation(errors) => (Some("one or more fields are invalid".into()), errors),
             other => (Some(other.to_string()), vec![]),
         };
-        let body = Problem {
-            kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail,
-            errors,
-        };
-        let mut response = (status, axum::Json(body)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        response
+        problem_response(status, detail, errors)
     }
+}
+
+/// The content type of every API error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem answer with `status` and `detail` (no field entries).
+pub fn problem(status: StatusCode, detail: String) -> Response {
+    problem_response(status, Some(detail), vec![])
+}
+
+fn problem_response(
+    status: StatusCode,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+) -> Response {
+    let body = Problem {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
 }

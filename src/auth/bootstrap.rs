@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -52,7 +52,7 @@ pub async fn ensure_first_admin(
     let hash = super::password::hash(password.clone()).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     backoffice_accounts::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant.0),

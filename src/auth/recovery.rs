@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
 
@@ -161,7 +161,7 @@ pub async fn change_password(
     }
     let hash = super::password::hash(change.new).await?;
     let ctx = ctx_of(&account, source, request_id);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin_write(&state.db).await?;
     account::store_password(&txn, &account, hash).await?;
     audit::record(
         &txn,
@@ -283,7 +283,7 @@ pub async fn set_password_by_link(
     let account = target.account;
     let hash = super::password::hash(new.to_owned()).await?;
     let ctx = ctx_of(&account, source, request_id);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin_write(&state.db).await?;
     match links::consume(&txn, tenant, target.purpose, token).await {
         Ok(_) => {}
         // Used by a concurrent request since we looked.

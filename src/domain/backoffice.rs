@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -404,7 +404,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     conflicts(&txn, ctx.tenant, &new.login, new.email.as_deref()).await?;
     let grants = resolve_grants(&txn, ctx.tenant, &new.roles, new.is_administrator).await?;
     let catalogs = catalog_ids(&txn, ctx.tenant, &new.catalogs).await?;
@@ -478,7 +478,7 @@ pub async fn set_active(
 ) -> crate::Result<backoffice_accounts::Model> {
     permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let holdings = Holdings::of(&txn, permit).await?;
     let account = visible(&txn, permit, &holdings, id).await?;
     if account.active == active {
@@ -523,7 +523,7 @@ pub async fn set_roles(
 ) -> crate::Result<()> {
     permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let holdings = Holdings::of(&txn, permit).await?;
     let account = visible(&txn, permit, &holdings, id).await?;
     administrators_by_administrators(&holdings, &account)?;
@@ -567,7 +567,7 @@ pub async fn set_catalogs(
 ) -> crate::Result<()> {
     permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let holdings = Holdings::of(&txn, permit).await?;
     let account = visible(&txn, permit, &holdings, id).await?;
     administrators_by_administrators(&holdings, &account)?;
@@ -604,7 +604,7 @@ pub async fn send_temporary_password(
 ) -> crate::Result<()> {
     permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let holdings = Holdings::of(&txn, permit).await?;
     let account = visible(&txn, permit, &holdings, id).await?;
     administrators_by_administrators(&holdings, &account)?;
@@ -759,7 +759,7 @@ pub async fn update(
 ) -> crate::Result<backoffice_accounts::Model> {
     permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let holdings = Holdings::of(&txn, permit).await?;
     let account = visible(&txn, permit, &holdings, id).await?;
     administrators_by_administrators(&holdings, &account)?;

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -100,7 +100,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewCatalog) -> crat
         return Err(Error::Validation(errors));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let c = catalogs::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(ctx.tenant.0),
@@ -153,7 +153,7 @@ pub async fn rename(
     let mut row = current.into_active_model();
     row.name = Set(name.clone());
     row.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let c = row.update(&txn).await?;
     audit::record(
         &txn,

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -190,7 +190,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewGroup) -> crate:
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let taken = ctx
         .tenant
         .find::<user_groups::Entity>()
@@ -251,7 +251,7 @@ pub async fn rename(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let g = ctx
         .tenant
         .find_by_id::<user_groups::Entity>(id)
@@ -288,7 +288,7 @@ pub async fn rename(
 
 /// G1: deletes a group without members; a group with members is refused (409) with the reason.
 pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let g = ctx
         .tenant
         .find_by_id::<user_groups::Entity>(id)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -158,7 +158,7 @@ pub async fn enroll(
                 message: format!("`{activity}` has no execution `{execution}`"),
             }])
         })?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let existing = t
         .find::<enrollments::Entity>()
         .filter(enrollments::Column::ExecutionId.eq(run.id))
@@ -299,7 +299,7 @@ pub async fn invite(
         .await?
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
     let link = invitation_link(&state.settings.public_url, &tenant.slug, &a.code);
-    let txn = state.db.begin().await?;
+    let txn = crate::store::begin_write(&state.db).await?;
     jobs::enqueue(
         &txn,
         NewJob::now(

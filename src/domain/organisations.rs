@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -247,7 +247,7 @@ pub async fn create(
         return Err(Error::Validation(errors));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let o = organisations::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(ctx.tenant.0),
@@ -322,7 +322,7 @@ pub async fn update(
         return view(db, ctx.tenant, current).await;
     }
     row.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let o = row.update(&txn).await?;
     audit::record(
         &txn,
@@ -359,7 +359,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Resu
             o.code
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     audit::delete::<organisations::Entity, _>(
         &txn,
         ctx,
@@ -537,7 +537,7 @@ pub async fn create_department(
         return Err(Error::Validation(errors));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let d = departments::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(ctx.tenant.0),
@@ -619,7 +619,7 @@ pub async fn update_department(
         return one_department(db, ctx.tenant, current).await;
     }
     row.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let d = row.update(&txn).await?;
     audit::record(
         &txn,
@@ -661,7 +661,7 @@ pub async fn delete_department(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> 
             d.code
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     audit::delete::<departments::Entity, _>(
         &txn,
         ctx,

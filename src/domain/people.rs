@@ -24,7 +24,6 @@ use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -744,7 +743,7 @@ pub async fn create(
         _ => new.must_change_password.unwrap_or(true),
     };
 
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let taken = taken_logins(&txn, &[login.as_str().to_owned()]).await?;
     if !taken.is_empty() {
         let s = login_suggestion(&txn, login.as_str())
@@ -895,7 +894,7 @@ pub async fn update(
     let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
     let info = refs::tenant_info(db, tenant).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let user = in_scope(&txn, tenant, scope, id).await?;
     let before_links = links(&txn, tenant, id).await?;
     let before = snapshot(&user, &before_links);
@@ -1194,7 +1193,7 @@ pub async fn send_account_mail(
 ) -> crate::Result<()> {
     let ctx = permit.ctx();
     let scope = &permit.scope(db, Right::Users).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let user = in_scope(&txn, ctx.tenant, scope, id).await?;
     if user.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
         return Err(Error::Validation(vec![FieldError {

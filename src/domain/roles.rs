@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -96,7 +95,7 @@ pub async fn set_rights(
     permit.require(Right::Roles)?;
     let ctx = permit.ctx();
     let wanted = parse_rights(rights)?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let role = ctx
         .tenant
         .find::<roles::Entity>()
@@ -219,7 +218,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let rights: Vec<Right> = wanted.iter().filter_map(|r| r.parse().ok()).collect();
     Holdings::of(&txn, permit)
         .await?

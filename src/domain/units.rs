@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -239,7 +239,7 @@ pub async fn create(db: &DatabaseConnection, permit: &Permit, new: NewUnit) -> c
         return Err(Error::Validation(errors));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let u = organisation_units::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(ctx.tenant.0),
@@ -387,7 +387,7 @@ pub async fn update(
     }
     if !after.is_empty() {
         row.updated_at = Set(Utc::now());
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         row.update(&txn).await?;
         audit::record(
             &txn,
@@ -453,7 +453,7 @@ pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate
             reasons.join(", ")
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     audit::delete::<organisation_units::Entity, _>(
         &txn,
         ctx,

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -215,7 +215,7 @@ pub async fn set_active(
 ) -> crate::Result<users::Model> {
     let ctx = permit.ctx();
     let scope = &permit.scope(db, Right::Users).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let user = ctx
         .tenant
         .find_by_id::<users::Entity>(id)
@@ -250,7 +250,7 @@ pub async fn set_active(
 pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<()> {
     let ctx = permit.ctx();
     let scope = &permit.scope(db, Right::Users).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let user = ctx
         .tenant
         .find_by_id::<users::Entity>(id)

@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use sea_orm::{ActiveValue::Set, DatabaseConnection, Statement, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, Statement};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -88,7 +88,7 @@ async fn write_batch(
     checkpoints: Option<Arc<Checkpoints>>,
 ) -> crate::Result<()> {
     let t = std::time::Instant::now();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(&db).await?;
     match apply::execute(&txn, statements).await {
         Ok(()) => txn.commit().await?,
         Err(e) => {
@@ -466,7 +466,7 @@ impl<'p, 'a> Executor<'p, 'a> {
         let refs = self.planner.refs;
         let before = self.departments.clone();
         let rows = self.import_rows(reports, recorded, |_| true);
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         match apply::write(&txn, self.ctx, refs, &mut self.departments, &writes, rows).await {
             Ok(()) => {
                 txn.commit().await?;
@@ -500,12 +500,12 @@ impl<'p, 'a> Executor<'p, 'a> {
         let mut failed = HashSet::new();
         let writing: HashSet<usize> = at.iter().copied().collect();
         let quiet = self.import_rows(reports, recorded, |i| !writing.contains(&i));
-        let txn = db.begin().await?;
+        let txn = crate::store::begin_write(db).await?;
         apply::write(&txn, self.ctx, refs, &mut self.departments, &[], quiet).await?;
         txn.commit().await?;
         for (i, w) in at.into_iter().zip(writes) {
             let rows = self.import_rows(reports, recorded, |j| j == i);
-            let txn = db.begin().await?;
+            let txn = crate::store::begin_write(db).await?;
             let before = self.departments.clone();
             match apply::write(
                 &txn,
@@ -532,7 +532,7 @@ impl<'p, 'a> Executor<'p, 'a> {
                     self.created.retain(|_, id| *id != w.user_id);
                     failed.insert(w.user_id);
                     let rows = self.import_rows(reports, recorded, |j| j == i);
-                    let txn = db.begin().await?;
+                    let txn = crate::store::begin_write(db).await?;
                     apply::write(&txn, self.ctx, refs, &mut self.departments, &[], rows).await?;
                     txn.commit().await?;
                 }

@@ -46,7 +46,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::authz::scope::Scope;
@@ -398,7 +398,7 @@ async fn link_superiors(
     if by_superior.is_empty() {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     for (superior, users_of) in by_superior {
         for chunk in users_of.chunks(500) {
             ctx.tenant

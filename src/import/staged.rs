@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -126,7 +124,7 @@ pub async fn stage(
     let scope = permit.scope(db, crate::authz::Right::Imports).await?;
     let layout = Layout::load(db, ctx.tenant, req.config.as_deref(), req.format).await?;
     let run_at = next_tick(Utc::now(), req.interval);
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let id = runs::begin(
         &txn,
         ctx,
@@ -474,7 +472,7 @@ async fn execute(
         &Quiet,
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     runs::finish(&txn, &ctx, row.id, &summary).await?;
     if row.mail_report && row.started_by_backoffice_account_id.is_some() {
         crate::jobs::enqueue(

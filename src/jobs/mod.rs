@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -102,7 +102,7 @@ pub async fn claim(
                 .add(jobs::Column::State.eq("running"))
                 .add(jobs::Column::LockedUntil.lt(now)),
         );
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let mut select = jobs::Entity::find()
         .filter(due.clone())
         .order_by_desc(jobs::Column::Priority)

@@ -50,6 +50,24 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
+/// Begins a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: the writer lock is
+/// taken up front, waiting up to the busy timeout for another writer to finish. A deferred
+/// `BEGIN` would start as a reader and fail at its first write with "database is locked"
+/// (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits out) whenever another connection
+/// committed in between — under concurrent writes (the API while the job worker runs) that
+/// answered 500. PostgreSQL: a plain `BEGIN`. Inside a transaction it opens a savepoint.
+/// Use this for every transaction in `src`; a read-only snapshot may use `begin()`.
+pub async fn begin_write<C>(db: &C) -> Result<C::Transaction, sea_orm::DbErr>
+where
+    C: sea_orm::TransactionTrait + ?Sized,
+{
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// SQLite page cache of each pooled connection, in KiB (negative: a size, not pages).
 const POOL_CACHE: &str = "-16384";
 

@@ -13,7 +13,7 @@ use chrono::Utc;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
-    TransactionTrait, TryIntoModel,
+    TryIntoModel,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ impl TenantSettings {
 
 /// Applies `d` (already validated) in one transaction.
 pub async fn apply(db: &DatabaseConnection, d: &TenantDescriptor) -> crate::Result<ApplyReport> {
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let mut lines = Vec::new();
     let (tenant, roles_changed) = {
         let (tenant, line) = sync_tenant(&txn, d).await?;

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod openapi;
 pub mod pages;
 pub mod portal;
+mod problems;
 pub mod sessions;
 pub mod signin;
 
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             error_pages::localise,
         ))
+        .layer(axum::middleware::from_fn(problems::api_errors_are_problems))
         .with_state(state.clone());
     sessions::apply(routes, &state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -78,7 +78,10 @@ pub struct FieldProblem {
         title = "Roster API",
         description = "Multi-tenant people management: users, groups, organisations, units, \
                        catalogs, back-office accounts, roles, imports. Errors are RFC 9457 \
-                       problem+json; 422 answers carry one entry per invalid field."
+                       problem+json (`application/problem+json`), also those the framework gives before an \
+                       operation runs: 405 with `Allow` for a method a path does not serve, 400 \
+                       for a malformed id, 413 for a body over the limit; 422 answers carry one \
+                       entry per invalid field (`body` when the body is not the operation's JSON)."
     ),
     paths(
         openapi_json,
@@ -242,6 +245,37 @@ impl utoipa::Modify for Guarded {
                 secure(op);
             }
         }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let has_id = path.contains("{id}") || path.contains("{employment}");
+            for op in [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                malformed_requests(op, has_id);
+            }
+        }
+    }
+}
+
+/// What the framework answers before the handler runs (`web::problems`, `web::api::Json`):
+/// 400 for an id that is not a UUID, 422 on `body` for a body that is not the operation's JSON.
+fn malformed_requests(op: &mut Operation, has_id: bool) {
+    let responses = &mut op.responses.responses;
+    if has_id {
+        responses.entry("400".into()).or_insert_with(|| {
+            problem_response("Malformed request: an id in the path is not a UUID")
+        });
+    }
+    if op.request_body.is_some() {
+        responses.entry("422".into()).or_insert_with(|| {
+            problem_response("Invalid fields, one entry per field (`body` when the body is not this operation's JSON)")
+        });
     }
 }
 

@@ -1,9 +1,11 @@
 //! The JSON API (X2), one module per resource. Built on the `world()` kit of `crate::authz`.
 
 mod audit;
+mod concurrency;
 mod groups;
 mod openapi;
 mod organisations;
+mod problems;
 mod units;
 mod users;
 

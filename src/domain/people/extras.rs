@@ -13,7 +13,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -237,7 +237,7 @@ pub async fn add_employment(
     let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
     let info = refs::tenant_info(db, tenant).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, tenant, scope, user).await?;
     let mut p = Problems::default();
     if new.organisation.trim().is_empty() {
@@ -371,7 +371,7 @@ pub async fn end_employment(
     let ctx = permit.ctx();
     let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, tenant, scope, user).await?;
     let e = tenant
         .find_by_id::<employments::Entity>(employment)
@@ -568,7 +568,7 @@ pub async fn set_budget(
     let mut p = Problems::default();
     let parsed = budget.as_ref().and_then(|b| parse_budget(&mut p, b));
     p.into_result()?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, ctx.tenant, scope, user).await?;
     let view = write_budget(&txn, ctx, user, parsed).await?;
     txn.commit().await?;
@@ -587,7 +587,7 @@ pub async fn set_properties(
     let mut p = Problems::default();
     refs::properties(&mut p, &props);
     p.into_result()?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, ctx.tenant, scope, user).await?;
     let out = write_properties(&txn, ctx, user, &props).await?;
     txn.commit().await?;

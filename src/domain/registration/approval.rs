@@ -5,7 +5,7 @@
 //! told the outcome by mail.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -135,7 +135,7 @@ pub async fn decide(
             Some(reason.trim().chars().take(1000).collect::<String>()).filter(|r| !r.is_empty()),
         ),
     };
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let updated = access
         .tenant()
         .update_many::<users::Entity>()

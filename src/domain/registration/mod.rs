@@ -15,7 +15,7 @@ pub mod mails;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, TransactionTrait,
+    IntoActiveModel, QueryFilter,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -234,7 +234,7 @@ async fn create(
     }
     let has_password = hash.is_some();
     let login = checked.login.as_str().to_owned();
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     users::ActiveModel {
         id: Set(id),
         tenant_id: Set(t.0),
@@ -423,7 +423,7 @@ pub async fn confirm(
     let Some(user) = user else {
         return Ok(Err(LinkProblem::Invalid));
     };
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     match links::consume(&txn, t, Purpose::EmailConfirmation, token).await {
         Ok(_) => {}
         Err(Error::BadRequest(_)) => return Ok(Err(LinkProblem::Used)),

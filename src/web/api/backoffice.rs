@@ -1,6 +1,6 @@
 //! Back-office users (B1, B2, B4, B6).
 
-use axum::Json;
+use super::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;

@@ -6,12 +6,15 @@ pub(crate) mod backoffice;
 pub(crate) mod catalogs;
 pub(crate) mod groups;
 pub(crate) mod imports;
+mod json;
 pub(crate) mod me;
 pub(crate) mod organisations;
 pub(crate) mod reports;
 pub(crate) mod roles;
 pub(crate) mod units;
 pub(crate) mod users;
+
+pub use json::{Json, body_error};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

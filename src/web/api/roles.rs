@@ -1,6 +1,6 @@
 //! Roles and their rights (B3).
 
-use axum::Json;
+use super::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
