@@ -12,8 +12,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
 use super::organisations::{check_code, check_name, taken};
+use crate::authz::{Permit, Right};
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{catalogs, user_catalogs};
@@ -68,7 +68,8 @@ async fn view(
 }
 
 /// Every catalog of the tenant, by code.
-pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Vec<Catalog>> {
+pub async fn list(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec<Catalog>> {
+    let tenant = permit.tenant();
     let rows = tenant
         .find::<catalogs::Entity>()
         .order_by_asc(catalogs::Column::Code)
@@ -82,7 +83,13 @@ pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Ve
 }
 
 /// Creates a catalog.
-pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewCatalog) -> crate::Result<Catalog> {
+pub async fn create(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    new: NewCatalog,
+) -> crate::Result<Catalog> {
+    permit.require(Right::Settings)?;
+    let ctx = permit.ctx();
     let mut errors = Vec::new();
     if check_code(&new.code, &mut errors)
         && ctx
@@ -130,10 +137,12 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewCatalog) -> crat
 /// Renames a catalog.
 pub async fn rename(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     r: CatalogRename,
 ) -> crate::Result<Catalog> {
+    permit.require(Right::Settings)?;
+    let ctx = permit.ctx();
     let current = ctx
         .tenant
         .find_by_id::<catalogs::Entity>(id)

@@ -14,8 +14,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
 use super::users::bounded;
+use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{user_group_members, user_groups};
@@ -140,7 +140,8 @@ fn view(g: user_groups::Model, members: u64) -> GroupView {
 }
 
 /// G1: every user group of the tenant with its member count, by name.
-pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Vec<GroupView>> {
+pub async fn list(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec<GroupView>> {
+    let tenant = permit.tenant();
     let groups = tenant
         .find::<user_groups::Entity>()
         .order_by_asc(user_groups::Column::Name)
@@ -170,7 +171,8 @@ pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Ve
 }
 
 /// G1: one group of the tenant.
-pub async fn get(db: &DatabaseConnection, tenant: TenantId, id: Uuid) -> crate::Result<GroupView> {
+pub async fn get(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<GroupView> {
+    let tenant = permit.tenant();
     let g = tenant
         .find_by_id::<user_groups::Entity>(id)
         .one(db)
@@ -181,7 +183,13 @@ pub async fn get(db: &DatabaseConnection, tenant: TenantId, id: Uuid) -> crate::
 }
 
 /// G1: creates a group; a code already used in the tenant is a 422 on `code`.
-pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewGroup) -> crate::Result<GroupView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    new: NewGroup,
+) -> crate::Result<GroupView> {
+    permit.require(Right::UserGroups)?;
+    let ctx = permit.ctx();
     let code = new.code.trim().to_owned();
     let name = new.name.trim().to_owned();
     let mut errors = Vec::new();
@@ -241,10 +249,12 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewGroup) -> crate:
 /// G1: renames a group (its code stays, so import files keep working).
 pub async fn rename(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     r: GroupRename,
 ) -> crate::Result<GroupView> {
+    permit.require(Right::UserGroups)?;
+    let ctx = permit.ctx();
     let name = r.name.trim().to_owned();
     let mut errors = Vec::new();
     check_name(&name, &mut errors);
@@ -287,7 +297,9 @@ pub async fn rename(
 }
 
 /// G1: deletes a group without members; a group with members is refused (409) with the reason.
-pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<()> {
+pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<()> {
+    permit.require(Right::UserGroups)?;
+    let ctx = permit.ctx();
     let txn = crate::store::begin_write(db).await?;
     let g = ctx
         .tenant

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::ctx::Ctx;
 use super::tree::{ring_text, walk_parents};
+use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{departments, employments, organisations, users};
@@ -208,7 +208,8 @@ async fn code_taken<C: ConnectionTrait>(
 }
 
 /// Every organisation of the tenant, by name.
-pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Vec<Organisation>> {
+pub async fn list(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec<Organisation>> {
+    let tenant = permit.tenant();
     let rows = tenant
         .find::<organisations::Entity>()
         .order_by_asc(organisations::Column::Name)
@@ -225,9 +226,10 @@ pub async fn list(db: &DatabaseConnection, tenant: TenantId) -> crate::Result<Ve
 /// One organisation.
 pub async fn get(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<Organisation> {
+    let tenant = permit.tenant();
     let o = find(db, tenant, id).await?;
     view(db, tenant, o).await
 }
@@ -235,9 +237,11 @@ pub async fn get(
 /// Creates an organisation.
 pub async fn create(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     new: NewOrganisation,
 ) -> crate::Result<Organisation> {
+    permit.require(Right::Organisations)?;
+    let ctx = permit.ctx();
     let mut errors = Vec::new();
     if check_code(&new.code, &mut errors) && code_taken(db, ctx.tenant, &new.code).await? {
         errors.push(taken("organisation", &new.code));
@@ -278,10 +282,12 @@ pub async fn create(
 /// Changes an organisation, auditing the fields that changed.
 pub async fn update(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     patch: OrganisationPatch,
 ) -> crate::Result<Organisation> {
+    permit.require(Right::Organisations)?;
+    let ctx = permit.ctx();
     let current = find(db, ctx.tenant, id).await?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
@@ -342,7 +348,9 @@ pub async fn update(
 
 /// Deletes an organisation with its departments; refused while users are employed there or
 /// belong to it.
-pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<()> {
+pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<()> {
+    permit.require(Right::Organisations)?;
+    let ctx = permit.ctx();
     let o = find(db, ctx.tenant, id).await?;
     let employed =
         active_employments(db, ctx.tenant, employments::Column::OrganisationId, id).await?;
@@ -433,9 +441,10 @@ async fn one_department<C: ConnectionTrait>(
 /// The departments of an organisation, by code (the back office's "Departments" tab).
 pub async fn departments(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    permit: &Permit,
     organisation: Uuid,
 ) -> crate::Result<Vec<Department>> {
+    let tenant = permit.tenant();
     find(db, tenant, organisation).await?;
     let rows = tenant
         .find::<departments::Entity>()
@@ -449,9 +458,10 @@ pub async fn departments(
 /// One department.
 pub async fn get_department(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    permit: &Permit,
     id: Uuid,
 ) -> crate::Result<Department> {
+    let tenant = permit.tenant();
     let d = find_department(db, tenant, id).await?;
     one_department(db, tenant, d).await
 }
@@ -518,10 +528,12 @@ async fn department_code_taken<C: ConnectionTrait>(
 /// Creates a department in `organisation`.
 pub async fn create_department(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     organisation: Uuid,
     new: NewDepartment,
 ) -> crate::Result<Department> {
+    permit.require(Right::Organisations)?;
+    let ctx = permit.ctx();
     find(db, ctx.tenant, organisation).await?;
     let mut errors = Vec::new();
     if check_code(&new.code, &mut errors)
@@ -572,10 +584,12 @@ pub async fn create_department(
 /// Changes a department's code, name or parent; a parent that would close a loop is refused.
 pub async fn update_department(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     id: Uuid,
     patch: DepartmentPatch,
 ) -> crate::Result<Department> {
+    permit.require(Right::Organisations)?;
+    let ctx = permit.ctx();
     let current = find_department(db, ctx.tenant, id).await?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
@@ -638,7 +652,13 @@ pub async fn update_department(
 }
 
 /// Deletes a department; refused while users are employed in it or it has sub-departments.
-pub async fn delete_department(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<()> {
+pub async fn delete_department(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    id: Uuid,
+) -> crate::Result<()> {
+    permit.require(Right::Organisations)?;
+    let ctx = permit.ctx();
     let d = find_department(db, ctx.tenant, id).await?;
     let employed =
         active_employments(db, ctx.tenant, employments::Column::DepartmentId, id).await?;

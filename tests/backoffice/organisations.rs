@@ -43,7 +43,9 @@ async fn u8_a_new_organisation_is_created_and_a_refused_one_names_the_field() {
     let (status, location) = send(&w, PAGE, &boss, Some("code=ACME-NL&name=Acme+Nederland")).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     assert_eq!(location, format!("{PAGE}?done=created"));
-    let all = organisations::list(&w.t.db, w.tenant).await.unwrap();
+    let all = organisations::list(&w.t.db, &roster::authz::Permit::operator(w.tenant, "test"))
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(
         (all[0].code.as_str(), all[0].name.as_str()),
@@ -69,7 +71,10 @@ async fn u8_a_new_organisation_is_created_and_a_refused_one_names_the_field() {
     assert!(body.contains("id=\"organisation-code-error\""), "{body}");
     assert!(body.contains("id=\"organisation-name-error\""), "{body}");
     assert_eq!(
-        organisations::list(&w.t.db, w.tenant).await.unwrap().len(),
+        organisations::list(&w.t.db, &roster::authz::Permit::operator(w.tenant, "test"))
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -80,13 +85,22 @@ async fn u8_an_organisation_is_renamed_and_an_empty_name_is_refused() {
     let (_, boss) = w.admin("boss", "customer_admin", None, None).await;
     let (_, ou) = w.admin("ou", "ou_admin", Some("NL"), None).await;
     send(&w, PAGE, &boss, Some("code=ORG&name=Old+name")).await;
-    let id = organisations::list(&w.t.db, w.tenant).await.unwrap()[0].id;
+    let id = organisations::list(&w.t.db, &roster::authz::Permit::operator(w.tenant, "test"))
+        .await
+        .unwrap()[0]
+        .id;
     let rename = format!("{PAGE}/{id}/rename");
 
     let (status, location) = send(&w, &rename, &boss, Some("name=New+name")).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     assert_eq!(location, format!("{PAGE}?done=renamed"));
-    let org = organisations::get(&w.t.db, w.tenant, id).await.unwrap();
+    let org = organisations::get(
+        &w.t.db,
+        &roster::authz::Permit::operator(w.tenant, "test"),
+        id,
+    )
+    .await
+    .unwrap();
     assert_eq!((org.code.as_str(), org.name.as_str()), ("ORG", "New name"));
 
     let (status, body) = send(&w, &rename, &boss, Some("name=")).await;
@@ -97,10 +111,14 @@ async fn u8_an_organisation_is_renamed_and_an_empty_name_is_refused() {
     );
     assert!(body.contains(&format!("id=\"rename-{id}-error\"")));
     assert_eq!(
-        organisations::get(&w.t.db, w.tenant, id)
-            .await
-            .unwrap()
-            .name,
+        organisations::get(
+            &w.t.db,
+            &roster::authz::Permit::operator(w.tenant, "test"),
+            id
+        )
+        .await
+        .unwrap()
+        .name,
         "New name"
     );
 

@@ -23,7 +23,7 @@ pub async fn list(
     State(state): State<AppState>,
     access: Permit,
 ) -> Result<Json<Vec<Catalog>>, Error> {
-    Ok(Json(catalogs::list(&state.db, access.tenant()).await?))
+    Ok(Json(catalogs::list(&state.db, &access).await?))
 }
 
 /// `POST …/catalogs`
@@ -41,7 +41,7 @@ pub async fn create(
     new: Result<Json<NewCatalog>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Catalog>), Error> {
     let new = body(new)?;
-    let c = catalogs::create(&state.db, access.ctx(), new).await?;
+    let c = catalogs::create(&state.db, &access, new).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -62,7 +62,5 @@ pub async fn rename(
     r: Result<Json<CatalogRename>, JsonRejection>,
 ) -> Result<Json<Catalog>, Error> {
     let r = body(r)?;
-    Ok(Json(
-        catalogs::rename(&state.db, access.ctx(), id, r).await?,
-    ))
+    Ok(Json(catalogs::rename(&state.db, &access, id, r).await?))
 }

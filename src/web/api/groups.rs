@@ -21,7 +21,7 @@ use crate::error::Error;
         (status = 200, description = "`{items: [GroupView]}`", body = serde_json::Value),
     ))]
 pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
-    let items = groups::list(&state.db, access.tenant()).await?;
+    let items = groups::list(&state.db, &access).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -38,7 +38,7 @@ pub async fn create(
     access: Permit,
     new: Result<Json<NewGroup>, JsonRejection>,
 ) -> Result<(StatusCode, Json<GroupView>), Error> {
-    let g = groups::create(&state.db, access.ctx(), body(new)?).await?;
+    let g = groups::create(&state.db, &access, body(new)?).await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
 
@@ -54,7 +54,7 @@ pub async fn get(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<GroupView>, Error> {
-    Ok(Json(groups::get(&state.db, access.tenant(), id).await?))
+    Ok(Json(groups::get(&state.db, &access, id).await?))
 }
 
 /// `PATCH …/user-groups/{id}`: rename.
@@ -73,7 +73,7 @@ pub async fn rename(
     r: Result<Json<GroupRename>, JsonRejection>,
 ) -> Result<Json<GroupView>, Error> {
     Ok(Json(
-        groups::rename(&state.db, access.ctx(), id, body(r)?).await?,
+        groups::rename(&state.db, &access, id, body(r)?).await?,
     ))
 }
 
@@ -90,6 +90,6 @@ pub async fn delete(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    groups::delete(&state.db, access.ctx(), id).await?;
+    groups::delete(&state.db, &access, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,7 +26,7 @@ pub async fn list(
     State(state): State<AppState>,
     access: Permit,
 ) -> Result<Json<Vec<Organisation>>, Error> {
-    Ok(Json(organisations::list(&state.db, access.tenant()).await?))
+    Ok(Json(organisations::list(&state.db, &access).await?))
 }
 
 /// `POST …/organisations`
@@ -44,7 +44,7 @@ pub async fn create(
     new: Result<Json<NewOrganisation>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Organisation>), Error> {
     let new = body(new)?;
-    let o = organisations::create(&state.db, access.ctx(), new).await?;
+    let o = organisations::create(&state.db, &access, new).await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -61,9 +61,7 @@ pub async fn get(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Organisation>, Error> {
-    Ok(Json(
-        organisations::get(&state.db, access.tenant(), id).await?,
-    ))
+    Ok(Json(organisations::get(&state.db, &access, id).await?))
 }
 
 /// `PATCH …/organisations/{id}`
@@ -84,7 +82,7 @@ pub async fn update(
 ) -> Result<Json<Organisation>, Error> {
     let patch = body(patch)?;
     Ok(Json(
-        organisations::update(&state.db, access.ctx(), id, patch).await?,
+        organisations::update(&state.db, &access, id, patch).await?,
     ))
 }
 
@@ -102,7 +100,7 @@ pub async fn delete(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    organisations::delete(&state.db, access.ctx(), id).await?;
+    organisations::delete(&state.db, &access, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -120,7 +118,7 @@ pub async fn departments(
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Vec<Department>>, Error> {
     Ok(Json(
-        organisations::departments(&state.db, access.tenant(), id).await?,
+        organisations::departments(&state.db, &access, id).await?,
     ))
 }
 
@@ -141,7 +139,7 @@ pub async fn create_department(
     new: Result<Json<NewDepartment>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Department>), Error> {
     let new = body(new)?;
-    let d = organisations::create_department(&state.db, access.ctx(), id, new).await?;
+    let d = organisations::create_department(&state.db, &access, id, new).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
@@ -159,7 +157,7 @@ pub async fn get_department(
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Department>, Error> {
     Ok(Json(
-        organisations::get_department(&state.db, access.tenant(), id).await?,
+        organisations::get_department(&state.db, &access, id).await?,
     ))
 }
 
@@ -181,7 +179,7 @@ pub async fn update_department(
 ) -> Result<Json<Department>, Error> {
     let patch = body(patch)?;
     Ok(Json(
-        organisations::update_department(&state.db, access.ctx(), id, patch).await?,
+        organisations::update_department(&state.db, &access, id, patch).await?,
     ))
 }
 
@@ -199,6 +197,6 @@ pub async fn delete_department(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<StatusCode, Error> {
-    organisations::delete_department(&state.db, access.ctx(), id).await?;
+    organisations::delete_department(&state.db, &access, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -48,7 +48,7 @@ async fn catalogs_of(
     }
     let ids = crate::authz::grant::account_catalogs(&state.db, access.tenant(), a.id).await?;
     Ok(Some(
-        crate::domain::catalogs::list(&state.db, access.tenant())
+        crate::domain::catalogs::list(&state.db, access)
             .await?
             .into_iter()
             .filter(|c| ids.contains(&c.id))

@@ -43,7 +43,7 @@ async fn page(
     extra: Extra,
 ) -> Result<Response, PageError> {
     let frame = Frame::new(state, access, "user_groups").await?;
-    let all = groups::list(&state.db, access.tenant()).await?;
+    let all = groups::list(&state.db, access).await?;
     let title = frame.text("right.user_groups");
     let rename = extra
         .rename
@@ -89,7 +89,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
     let entered = json!({"code": new.code, "name": new.name});
-    match groups::create(&state.db, access.ctx(), new).await {
+    match groups::create(&state.db, &access, new).await {
         Ok(_) => Ok(back(&access, "created")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "user_groups").await?.lang;
@@ -114,7 +114,7 @@ pub async fn rename(
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
     let entered = r.name.clone();
-    match groups::rename(&state.db, access.ctx(), id, r).await {
+    match groups::rename(&state.db, &access, id, r).await {
         Ok(_) => Ok(back(&access, "renamed")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "user_groups").await?.lang;
@@ -142,7 +142,7 @@ pub async fn delete(
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
-    match groups::delete(&state.db, access.ctx(), id).await {
+    match groups::delete(&state.db, &access, id).await {
         Ok(()) => Ok(back(&access, "deleted")),
         Err(Error::Conflict(reason)) => {
             let lang = Frame::new(&state, &access, "user_groups").await?.lang;

@@ -56,7 +56,7 @@ async fn page(
     status: StatusCode,
     extra: Extra,
 ) -> Result<Response, PageError> {
-    let all = organisations::list(&state.db, access.tenant()).await?;
+    let all = organisations::list(&state.db, access).await?;
     let frame = Frame::new(state, access, "organisations").await?;
     let title = frame.text("right.organisations");
     let rename = extra
@@ -107,7 +107,7 @@ pub async fn create(
         name: form.name.trim().to_owned(),
         active: None,
     };
-    match organisations::create(&state.db, access.ctx(), new).await {
+    match organisations::create(&state.db, &access, new).await {
         Ok(_) => Ok(back(&access, "created")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "organisations").await?.lang;
@@ -135,7 +135,7 @@ pub async fn rename(
         name: Some(form.name.trim().to_owned()),
         ..OrganisationPatch::default()
     };
-    match organisations::update(&state.db, access.ctx(), id, patch).await {
+    match organisations::update(&state.db, &access, id, patch).await {
         Ok(_) => Ok(back(&access, "renamed")),
         Err(Error::Validation(v)) => {
             let lang = Frame::new(&state, &access, "organisations").await?.lang;
@@ -161,8 +161,8 @@ pub async fn departments(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Page, PageError> {
-    let organisation = organisations::get(&state.db, access.tenant(), id).await?;
-    let departments = organisations::departments(&state.db, access.tenant(), id).await?;
+    let organisation = organisations::get(&state.db, &access, id).await?;
+    let departments = organisations::departments(&state.db, &access, id).await?;
     let frame = Frame::new(&state, &access, "organisations").await?;
     frame
         .set("title", organisation.name.clone())

@@ -50,7 +50,7 @@ pub async fn list(
         per_page: Some(PER_PAGE),
     };
     let frame = Frame::new(&state, &access, "users").await?;
-    let all_groups = groups::list(&state.db, access.tenant()).await?;
+    let all_groups = groups::list(&state.db, &access).await?;
     let (page, group_error) = match user_directory::list(&state.db, &access, &query).await {
         Ok(p) => (p, None),
         // An unknown group in the address: say so and list nobody.
@@ -259,7 +259,7 @@ async fn choices(state: &AppState, access: &Permit, frame: Frame) -> Result<Fram
         .filter(|r| r.kind == "portal")
         .map(|r| json!({"code": r.code, "name": r.name}))
         .collect();
-    let orgs: Vec<Value> = organisations::list(&state.db, access.tenant())
+    let orgs: Vec<Value> = organisations::list(&state.db, access)
         .await?
         .into_iter()
         .filter(|o| o.active)
@@ -272,15 +272,9 @@ async fn choices(state: &AppState, access: &Permit, frame: Frame) -> Result<Fram
         "superiors": frame.features.superiors,
     });
     Ok(frame
-        .set(
-            "catalog_options",
-            catalogs::list(&state.db, access.tenant()).await?,
-        )
+        .set("catalog_options", catalogs::list(&state.db, access).await?)
         .set("unit_options", unit_options)
-        .set(
-            "group_options",
-            groups::list(&state.db, access.tenant()).await?,
-        )
+        .set("group_options", groups::list(&state.db, access).await?)
         .set("role_options", portal_roles)
         .set("organisation_options", orgs)
         .set("language_options", languages)
