@@ -46,7 +46,7 @@ pub async fn send_report_job(state: &AppState, job: &jobs::Model) -> crate::Resu
         .await?
         .ok_or_else(|| crate::Error::NotFound("tenant".into()))?;
     let ctx = Ctx::system(tenant, crate::domain::Source::Job);
-    let csv = super::staged::report_csv(db, &ctx, id).await?;
+    let csv = super::staged::report_csv_in(db, &ctx, id).await?;
     let language = account
         .language
         .clone()

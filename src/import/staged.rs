@@ -301,15 +301,17 @@ async fn infos(
 /// I9: the tenant's imports, newest first (at most `limit`).
 pub async fn list(
     db: &DatabaseConnection,
-    ctx: &Ctx,
+    permit: &Permit,
     limit: u64,
 ) -> crate::Result<Vec<ImportInfo>> {
-    infos(db, ctx, None, limit).await
+    permit.require(crate::authz::Right::Imports)?;
+    infos(db, permit.ctx(), None, limit).await
 }
 
 /// I9: one import of the tenant.
-pub async fn get(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<ImportInfo> {
-    infos(db, ctx, Some(id), 1)
+pub async fn get(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<ImportInfo> {
+    permit.require(crate::authz::Right::Imports)?;
+    infos(db, permit.ctx(), Some(id), 1)
         .await?
         .into_iter()
         .next()
@@ -331,8 +333,9 @@ async fn job_of(
 
 /// I9 "run now": the staged import runs at the worker's next poll. `false` when it is not
 /// waiting any more.
-pub async fn run_now(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<bool> {
-    get(db, ctx, id).await?;
+pub async fn run_now(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate::Result<bool> {
+    get(db, permit, id).await?;
+    let ctx = permit.ctx();
     let Some(job) = job_of(db, ctx.tenant, id).await? else {
         return Ok(false);
     };
@@ -515,7 +518,21 @@ pub async fn execute_for_test(
 
 /// I8: the report of a finished import as CSV: outcome and message per line, then the
 /// original row (passwords blanked). Streams the stored file against its recorded rows.
-pub async fn report_csv(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<Vec<u8>> {
+pub async fn report_csv(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    id: Uuid,
+) -> crate::Result<Vec<u8>> {
+    permit.require(crate::authz::Right::Imports)?;
+    report_csv_in(db, permit.ctx(), id).await
+}
+
+/// The report of import `id` (the mailer's own access, for the report mail).
+pub(crate) async fn report_csv_in(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: Uuid,
+) -> crate::Result<Vec<u8>> {
     let row = ctx
         .tenant
         .find_by_id::<imports::Entity>(id)

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use roster::domain::{Actor, ActorKind, Ctx};
 use roster::import::staged::{self, StageRequest};
 use roster::store::entity::{backoffice_accounts, import_rows, imports, users};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
@@ -100,7 +99,9 @@ async fn i9_staged_import_waits_for_its_tick_runs_now_and_reports() {
         "the next tick of the interval"
     );
     assert!(staged.run_at > before);
-    let info = staged::get(&k.t.db, &k.ctx, staged.id).await.expect("get");
+    let info = staged::get(&k.t.db, &k.permit(), staged.id)
+        .await
+        .expect("get");
     assert_eq!(info.state, "staged");
     assert_eq!(info.run_at, Some(staged.run_at));
     assert_eq!(
@@ -109,12 +110,14 @@ async fn i9_staged_import_waits_for_its_tick_runs_now_and_reports() {
         "not due yet"
     );
     assert!(
-        staged::run_now(&k.t.db, &k.ctx, staged.id)
+        staged::run_now(&k.t.db, &k.permit(), staged.id)
             .await
             .expect("run now")
     );
     assert!(roster::jobs::worker::drain(&state).await.expect("drain") >= 1);
-    let info = staged::get(&k.t.db, &k.ctx, staged.id).await.expect("get");
+    let info = staged::get(&k.t.db, &k.permit(), staged.id)
+        .await
+        .expect("get");
     assert_eq!(info.state, "done");
     assert_eq!(
         (
@@ -128,11 +131,14 @@ async fn i9_staged_import_waits_for_its_tick_runs_now_and_reports() {
     );
     assert!(info.duration_ms.is_some());
     assert_eq!(
-        staged::list(&k.t.db, &k.ctx, 10).await.expect("list").len(),
+        staged::list(&k.t.db, &k.permit(), 10)
+            .await
+            .expect("list")
+            .len(),
         1
     );
     assert!(
-        !staged::run_now(&k.t.db, &k.ctx, staged.id)
+        !staged::run_now(&k.t.db, &k.permit(), staged.id)
             .await
             .expect("run now")
     );
@@ -142,7 +148,7 @@ async fn i9_staged_import_waits_for_its_tick_runs_now_and_reports() {
         Some(k.by_ext("S1").await.id)
     );
 
-    let report = staged::report_csv(&k.t.db, &k.ctx, staged.id)
+    let report = staged::report_csv(&k.t.db, &k.permit(), staged.id)
         .await
         .expect("report");
     let golden = include_str!("../golden/import_report.csv");
@@ -160,11 +166,13 @@ async fn i9_a_rejected_staged_file_fails_with_its_reason() {
     let staged = staged::stage(&k.t.db, &k.permit(), request(&text, false))
         .await
         .expect("stage");
-    staged::run_now(&k.t.db, &k.ctx, staged.id)
+    staged::run_now(&k.t.db, &k.permit(), staged.id)
         .await
         .expect("run now");
     roster::jobs::worker::drain(&state).await.expect("drain");
-    let info = staged::get(&k.t.db, &k.ctx, staged.id).await.expect("get");
+    let info = staged::get(&k.t.db, &k.permit(), staged.id)
+        .await
+        .expect("get");
     assert_eq!(info.state, "failed");
     assert_eq!(
         info.error.as_deref(),
@@ -196,7 +204,10 @@ async fn i9_kill_and_resume_ends_in_the_same_state_with_one_report_row_per_line(
     let crash = staged::execute_for_test(&state, k.tenant, s.id, 5, Some(2)).await;
     assert!(crash.is_err());
     assert_eq!(
-        staged::get(&k.t.db, &k.ctx, s.id).await.expect("get").state,
+        staged::get(&k.t.db, &k.permit(), s.id)
+            .await
+            .expect("get")
+            .state,
         "running"
     );
     assert_eq!(covered_lines(&k, s.id).await.len(), 10);
@@ -226,7 +237,7 @@ async fn i9_kill_and_resume_ends_in_the_same_state_with_one_report_row_per_line(
     mailed.sort();
     mailed.dedup();
     assert_eq!(mailed.len(), 23, "no user queued twice");
-    let info = staged::get(&k.t.db, &k.ctx, s.id).await.expect("get");
+    let info = staged::get(&k.t.db, &k.permit(), s.id).await.expect("get");
     assert_eq!(
         (info.state.as_str(), info.total, info.created),
         ("done", 25, 23)
@@ -286,7 +297,7 @@ async fn i8_i9_runs_of_unchanged_rows_are_one_report_row_and_survive_kill_and_re
     assert!(clean_report.contains("\n14;error;"), "{clean_report}");
     assert_eq!(report(&k, id).await, clean_report);
     for (k, id) in [(&clean, clean_import), (&k, id)] {
-        let info = staged::get(&k.t.db, &k.ctx, id).await.expect("get");
+        let info = staged::get(&k.t.db, &k.permit(), id).await.expect("get");
         assert_eq!(
             (info.state.as_str(), info.total, info.created, info.updated),
             ("done", 14, 1, 1)
@@ -357,7 +368,7 @@ async fn i8_i9_runs_of_created_rows_survive_kill_and_resume_with_their_superiors
             ]
             .map(|(l, o)| (l, o.to_owned()))
         );
-        let info = staged::get(&k.t.db, &k.ctx, id).await.expect("get");
+        let info = staged::get(&k.t.db, &k.permit(), id).await.expect("get");
         assert_eq!(
             (info.state.as_str(), info.total, info.created, info.errors),
             ("done", 12, 12, 0)
@@ -428,7 +439,7 @@ where
 
 async fn report(k: &Kit, id: Uuid) -> String {
     String::from_utf8(
-        staged::report_csv(&k.t.db, &k.ctx, id)
+        staged::report_csv(&k.t.db, &k.permit(), id)
             .await
             .expect("report"),
     )
@@ -473,14 +484,6 @@ async fn i8_the_report_is_mailed_to_the_importer_in_their_language() {
     .insert(&k.t.db)
     .await
     .expect("account");
-    let ctx = Ctx {
-        actor: Actor {
-            kind: ActorKind::Backoffice,
-            id: Some(account),
-            label: "importer".into(),
-        },
-        ..k.ctx.clone()
-    };
     let importer = roster::authz::Permit::for_principal(
         roster::auth::principal::Principal {
             tenant_id: k.tenant.0,
@@ -498,7 +501,9 @@ async fn i8_the_report_is_mailed_to_the_importer_in_their_language() {
     let s = staged::stage(&k.t.db, &importer, request(&file(), true))
         .await
         .expect("stage");
-    staged::run_now(&k.t.db, &ctx, s.id).await.expect("run now");
+    staged::run_now(&k.t.db, &importer, s.id)
+        .await
+        .expect("run now");
     roster::jobs::worker::drain(&state).await.expect("drain");
     let mails = mails.lock().expect("mails").clone();
     let report = mails

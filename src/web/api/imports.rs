@@ -92,7 +92,7 @@ pub async fn stage(
         (status = 200, description = "The import dashboard (I9)", body = serde_json::Value),
     ))]
 pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
-    let items = staged::list(&state.db, access.ctx(), 200).await?;
+    let items = staged::list(&state.db, &access, 200).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -108,7 +108,7 @@ pub async fn get(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    Ok(Json(json!(staged::get(&state.db, access.ctx(), id).await?)))
+    Ok(Json(json!(staged::get(&state.db, &access, id).await?)))
 }
 
 /// `POST …/imports/{id}/run-now`
@@ -124,7 +124,7 @@ pub async fn run_now(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Json<Value>, Error> {
-    let moved = staged::run_now(&state.db, access.ctx(), id).await?;
+    let moved = staged::run_now(&state.db, &access, id).await?;
     if !moved {
         return Err(Error::Conflict(
             "this import is not waiting to run any more".into(),
@@ -145,7 +145,7 @@ pub async fn report(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, Error> {
-    let csv = staged::report_csv(&state.db, access.ctx(), id).await?;
+    let csv = staged::report_csv(&state.db, &access, id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -55,7 +55,7 @@ async fn dashboard(
 ) -> Result<Response, PageError> {
     let frame = Frame::new(state, access, "imports").await?;
     let title = frame.text("right.imports");
-    let items = staged::list(&state.db, access.ctx(), 200).await?;
+    let items = staged::list(&state.db, access, 200).await?;
     let catalogs: Vec<Value> = access
         .tenant()
         .find::<catalogs::Entity>()
@@ -249,7 +249,7 @@ pub async fn run_now(
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
     same_site(&headers)?;
-    let moved = staged::run_now(&state.db, access.ctx(), id).await?;
+    let moved = staged::run_now(&state.db, &access, id).await?;
     let done = if moved { "queued" } else { "not_waiting" };
     Ok(see_other(&format!(
         "/t/{}/backoffice/imports?done={done}",
@@ -263,11 +263,11 @@ pub async fn show(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    let info = staged::get(&state.db, access.ctx(), id).await?;
+    let info = staged::get(&state.db, &access, id).await?;
     let mut rows = Vec::new();
     let mut more = false;
     if info.state == "done" {
-        let csv = staged::report_csv(&state.db, access.ctx(), id).await?;
+        let csv = staged::report_csv(&state.db, &access, id).await?;
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b';')
             .flexible(true)
@@ -305,7 +305,7 @@ pub async fn report(
     access: Permit,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    let csv = staged::report_csv(&state.db, access.ctx(), id).await?;
+    let csv = staged::report_csv(&state.db, &access, id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
