@@ -555,6 +555,11 @@ fn b5_no_sequence_of_operations_reaches_beyond_what_was_legitimately_given() {
     proptest!(config, |(c in case())| {
         rt.block_on(run_case(&db, c))?;
     });
+    eprintln!(
+        "grant property: {} cases, {} operations accepted",
+        CASE.load(Ordering::SeqCst),
+        ACCEPTED.load(Ordering::Relaxed)
+    );
     assert!(
         ACCEPTED.load(Ordering::Relaxed) > 0,
         "no operation was ever accepted: the property would be vacuous"

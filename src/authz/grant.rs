@@ -16,17 +16,19 @@
 //! The operator ([`Permit::operator`]) passes every rule.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::permit::descendants;
 use super::{Permit, Right, Scope};
 use crate::error::Error;
 use crate::store::entity::{
-    backoffice_accounts, catalog_access, role_assignments, role_rights, roles,
+    backoffice_accounts, catalog_access, organisation_units, role_assignments, role_rights, roles,
 };
+
+/// A unit tree: parent → children.
+type Children = HashMap<Uuid, Vec<Uuid>>;
 
 /// A role held at an anchor (`None` for tenant-wide roles).
 pub type RoleAt = (roles::Model, Option<Uuid>);
@@ -37,6 +39,8 @@ pub struct Holdings {
     administrator: bool,
     /// Per right asked about so far: the users reached (filled on demand).
     reach: Mutex<HashMap<Right, Scope>>,
+    /// The tenant's unit tree (parent → children), loaded at the first sub-tree question.
+    children: Mutex<Option<Arc<Children>>>,
     /// The actor's catalogs (`None` = every catalog).
     catalogs: Option<BTreeSet<Uuid>>,
 }
@@ -49,6 +53,7 @@ impl Holdings {
                 operator: true,
                 administrator: true,
                 reach: Mutex::default(),
+                children: Mutex::default(),
                 catalogs: None,
             });
         }
@@ -85,6 +90,7 @@ impl Holdings {
             operator: false,
             administrator,
             reach: Mutex::default(),
+            children: Mutex::default(),
             catalogs,
         })
     }
@@ -115,6 +121,47 @@ impl Holdings {
             reach.insert(right, scope.clone());
         }
         Ok(Some(scope))
+    }
+
+    /// `unit` and every unit below it, from the tree loaded once per decision.
+    async fn below<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        permit: &Permit,
+        unit: Uuid,
+    ) -> crate::Result<HashSet<Uuid>> {
+        let loaded = self.children.lock().ok().and_then(|c| c.clone());
+        let children = match loaded {
+            Some(children) => children,
+            None => {
+                let mut children = Children::new();
+                for u in permit
+                    .tenant()
+                    .find::<organisation_units::Entity>()
+                    .all(db)
+                    .await?
+                {
+                    if let Some(parent) = u.parent_id {
+                        children.entry(parent).or_default().push(u.id);
+                    }
+                }
+                let children = Arc::new(children);
+                if let Ok(mut slot) = self.children.lock() {
+                    *slot = Some(Arc::clone(&children));
+                }
+                children
+            }
+        };
+        let mut out = HashSet::new();
+        let mut stack = vec![unit];
+        while let Some(id) = stack.pop() {
+            if out.insert(id)
+                && let Some(kids) = children.get(&id)
+            {
+                stack.extend(kids.iter().copied());
+            }
+        }
+        Ok(out)
     }
 
     fn known(&self, right: Right) -> Option<Scope> {
@@ -155,7 +202,7 @@ impl Holdings {
         }
         let rights = rights_of_role(db, permit, role.id).await?;
         let reached: Option<HashSet<Uuid>> = match (role.scope.as_str(), unit) {
-            ("subtree", Some(u)) => Some(descendants(db, permit.tenant(), &[u]).await?),
+            ("subtree", Some(u)) => Some(self.below(db, permit, u).await?),
             ("own_ou", Some(u)) => Some(HashSet::from([u])),
             ("tenant", _) => None,
             // Portal kinds (self, assigned learners) reach no units of their own.
