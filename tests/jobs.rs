@@ -149,3 +149,31 @@ async fn j1_concurrent_workers_never_claim_the_same_job() {
     );
     assert_eq!(distinct.len(), 40);
 }
+
+/// J1: a job that runs longer than its lease keeps it while its worker is on it (the worker
+/// extends it as it goes); nobody else claims it meanwhile. Without the extension the lease
+/// would have lapsed after 2 s (the lapsed-lease test above shows the job is then taken over).
+#[tokio::test]
+async fn j1_a_job_running_longer_than_its_lease_is_not_taken_over() {
+    let t = TestDb::new().await;
+    let id = jobs::enqueue(&t.db, system_job()).await.expect("enqueue");
+    let lease = Duration::from_secs(2);
+    let job = jobs::claim(&t.db, "worker-a", lease)
+        .await
+        .expect("claim")
+        .expect("a job");
+    assert_eq!(job.id, id);
+    let probe = async {
+        let mut stolen = Vec::new();
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            stolen.extend(jobs::claim(&t.db, "worker-b", lease).await.expect("claim"));
+        }
+        stolen
+    };
+    let work = tokio::time::sleep(Duration::from_millis(5000));
+    let (stolen, ()) = tokio::join!(probe, jobs::holding(&t.db, &job, "worker-a", lease, work));
+    assert!(stolen.is_empty(), "taken over while running: {stolen:?}");
+    jobs::complete(&t.db, &job).await.expect("complete");
+    assert_eq!(row(&t.db, id).await.state, "done");
+}

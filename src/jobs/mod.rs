@@ -136,6 +136,34 @@ pub async fn claim(
     Ok(jobs::Entity::find_by_id(job.id).one(db).await?)
 }
 
+/// Runs `work` for a claimed job while holding its lease: every third of `lease` the lease is
+/// extended, so a job that runs longer than one lease (a large staged import) is never
+/// claimed by a second worker while the first is still on it. A worker that dies stops
+/// extending, and the job passes on once the last lease runs out.
+pub async fn holding<F: std::future::Future>(
+    db: &DatabaseConnection,
+    job: &jobs::Model,
+    worker: &str,
+    lease: Duration,
+    work: F,
+) -> F::Output {
+    let work = std::pin::pin!(work);
+    let mut work = work;
+    let mut beat = tokio::time::interval(lease / 3);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    beat.tick().await; // the first tick is immediate: the claim has just set the lease
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = beat.tick() => {
+                if let Err(e) = extend_lease(db, job, worker, lease).await {
+                    tracing::warn!(error = %e, job = %job.id, "could not extend the job's lease");
+                }
+            }
+        }
+    }
+}
+
 /// Extends the lease of a long job that is still being worked on.
 pub async fn extend_lease(
     db: &DatabaseConnection,
@@ -149,6 +177,9 @@ pub async fn extend_lease(
         .col_expr(jobs::Column::LockedUntil, Expr::value(until))
         .filter(jobs::Column::Id.eq(job.id))
         .filter(jobs::Column::LockedBy.eq(worker))
+        // Fenced like `finish`: only the claim that is still the job's own extends it.
+        .filter(jobs::Column::Attempts.eq(job.attempts))
+        .filter(jobs::Column::State.eq("running"))
         .exec(db)
         .await?;
     Ok(())

@@ -35,7 +35,8 @@ pub async fn run_once(state: &AppState, worker: &str) -> crate::Result<bool> {
     };
     let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts);
     async {
-        match super::handlers::run(state, &job).await {
+        let work = super::handlers::run(state, &job);
+        match super::holding(&state.db, &job, worker, LEASE, work).await {
             Ok(()) => {
                 tracing::info!("job done");
                 super::complete(&state.db, &job).await
