@@ -542,3 +542,110 @@ async fn b5_portal_roles_are_granted_only_with_the_rights_they_carry() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
 }
+
+/// B3 on the rights tab: the rights an actor cannot move are shown but disabled, saving keeps
+/// them, and a crafted post adding one is refused on the tab with the reason, nothing saved.
+#[tokio::test]
+async fn b3_the_rights_tab_offers_only_rights_the_actor_holds_tenant_wide() {
+    let w = tenant().await;
+    let operator = Permit::operator(w.tenant, "test");
+    for (code, rights) in [
+        ("keeper", vec!["roles", "audit"]),
+        ("clerk", vec!["export"]),
+    ] {
+        roles::create(
+            &w.t.db,
+            &operator,
+            NewRole {
+                code: code.into(),
+                name: code.into(),
+                scope: "tenant".into(),
+                rights: rights.into_iter().map(String::from).collect(),
+            },
+        )
+        .await
+        .expect("runtime role");
+    }
+    let (_, keeper) = w.admin("keeper", "keeper", None, None).await;
+    let (status, tab) = page(&w, "GET", "/t/acme/backoffice/roles/clerk", &keeper, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        tab.contains(r#"value="export" checked disabled"#),
+        "export is not the keeper's to move: {tab}"
+    );
+    assert!(
+        tab.contains(r#"value="audit" >"#) || tab.contains(r#"value="audit"  >"#),
+        "audit is: {tab}"
+    );
+    // Saving with audit checked keeps export (not sent: disabled) and adds audit.
+    let (status, _) = page(
+        &w,
+        "POST",
+        "/t/acme/backoffice/roles/clerk",
+        &keeper,
+        Some("rights=audit&then=stay"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let rights = |v: &Value| {
+        v["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["code"] == "clerk"))
+            .map(|r| r["rights"].clone())
+    };
+    let (_, v) = w
+        .call("GET", "/api/v1/acme/roles", Some(&keeper), None)
+        .await;
+    assert_eq!(rights(&v), Some(json!(["audit", "export"])));
+    // A crafted post adding `users`: refused on the tab, with the reason.
+    let (status, body) = page(
+        &w,
+        "POST",
+        "/t/acme/backoffice/roles/clerk",
+        &keeper,
+        Some("rights=audit&rights=users&then=stay"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body.contains("id=\"refusal\"") && body.contains("users"),
+        "{body}"
+    );
+    let (_, v) = w
+        .call("GET", "/api/v1/acme/roles", Some(&keeper), None)
+        .await;
+    assert_eq!(
+        rights(&v),
+        Some(json!(["audit", "export"])),
+        "nothing saved"
+    );
+}
+
+/// A back-office page request with the account's token (and a form body for posts).
+async fn page(
+    w: &World,
+    method: &str,
+    path: &str,
+    token: &str,
+    form: Option<&str>,
+) -> (StatusCode, String) {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let req = match form {
+        Some(f) => req
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(f.to_owned())),
+        None => req.body(Body::empty()),
+    }
+    .expect("request");
+    let resp = w.state.router().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}

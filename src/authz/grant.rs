@@ -181,6 +181,21 @@ impl Holdings {
             .is_some_and(|s| s.units.is_none() && s.superior.is_none() && s.user.is_none()))
     }
 
+    /// The rights the actor may put on or take off roles: those it holds tenant-wide (B3).
+    pub async fn changeable_rights<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        permit: &Permit,
+    ) -> crate::Result<Vec<Right>> {
+        let mut out = Vec::new();
+        for right in Right::ALL {
+            if self.tenant_wide(db, permit, right).await? {
+                out.push(right);
+            }
+        }
+        Ok(out)
+    }
+
     /// Why the actor may not grant `role` at `unit`, if it may not.
     pub async fn refuse_role<C: ConnectionTrait>(
         &self,

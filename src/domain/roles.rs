@@ -167,6 +167,47 @@ pub async fn set_rights(
     })
 }
 
+/// B3: the rights the actor may put on or take off a role (the rights tab enables only these).
+pub async fn changeable_rights(
+    db: &DatabaseConnection,
+    permit: &Permit,
+) -> crate::Result<Vec<Right>> {
+    permit.require(Right::Roles)?;
+    Holdings::of(db, permit)
+        .await?
+        .changeable_rights(db, permit)
+        .await
+}
+
+/// B3, the rights tab's Save: the checked rights, keeping held rights the actor may not change
+/// (their checkboxes are disabled, so the form does not send them).
+pub async fn save_checked_rights(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    code: &str,
+    checked: &[String],
+) -> crate::Result<RoleView> {
+    let changeable: Vec<&str> = changeable_rights(db, permit)
+        .await?
+        .into_iter()
+        .map(Right::as_str)
+        .collect();
+    let held = list(db, permit)
+        .await?
+        .into_iter()
+        .find(|r| r.code == code)
+        .ok_or_else(|| Error::NotFound("role".into()))?
+        .rights;
+    let mut wanted: Vec<String> = held
+        .into_iter()
+        .filter(|r| !changeable.contains(&r.as_str()))
+        .collect();
+    // A checked right outside those the actor may change is still sent on: the rule refuses
+    // it (a crafted form) rather than it being dropped without a word.
+    wanted.extend(checked.iter().cloned());
+    set_rights(db, permit, code, &wanted).await
+}
+
 /// A new role (B3 "new roles can be made").
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -118,12 +118,15 @@ async fn tab(
         .find(|r| r.code == code)
         .ok_or_else(|| Error::NotFound("role".into()))?;
     let frame = Frame::new(state, access, "roles").await?;
+    // B3: only the rights the actor holds over the whole tenant can be moved.
+    let changeable = roles::changeable_rights(&state.db, access).await?;
     let rights: Vec<_> = Right::ALL
         .iter()
         .map(|r| {
             json!({
                 "code": r.as_str(),
                 "held": role.is_administrator || role.rights.iter().any(|h| h == r.as_str()),
+                "changeable": changeable.contains(r),
             })
         })
         .collect();
@@ -162,7 +165,7 @@ pub async fn save_rights(
         .map(|(_, v)| v.clone())
         .collect();
     let back = fields.iter().any(|(k, v)| k == "then" && v == "back");
-    match roles::set_rights(&state.db, &access, &code, &rights).await {
+    match roles::save_checked_rights(&state.db, &access, &code, &rights).await {
         Ok(role) => {
             let base = format!("/t/{}/backoffice", access.tenant_slug());
             Ok(if back {
@@ -177,6 +180,15 @@ pub async fn save_rights(
             Ok(frame
                 .set("errors", errors)
                 .render_status(StatusCode::UNPROCESSABLE_ENTITY, "backoffice/role.html")?
+                .into_response())
+        }
+        // The grant rule refused: the tab again, saying why, nothing saved.
+        Err(Error::Forbidden(why)) => {
+            let frame = tab(&state, &access, &code, None).await?;
+            let refusal = crate::web::i18n::message(frame.lang, &why);
+            Ok(frame
+                .set("refusal", refusal)
+                .render_status(StatusCode::FORBIDDEN, "backoffice/role.html")?
                 .into_response())
         }
         Err(e) => Err(e.into()),
