@@ -155,7 +155,7 @@ async fn submit(
             return Ok(render(status, &tenant, kind, view)?.into_response());
         }
     };
-    establish(&session, &principal).await?;
+    establish(&state, &session, &principal).await?;
     let target = if principal.must_change_password {
         // U3, B6: nothing else until the temporary password is replaced.
         match &next {

@@ -192,7 +192,7 @@ pub async fn change_submit(
         Ok(()) => {
             principal.must_change_password = false;
             // A change of privilege: the session gets a new id too.
-            establish(&session, &principal).await?;
+            establish(&state, &session, &principal).await?;
             let target = next.unwrap_or_else(|| home(&tenant.slug, principal.kind));
             return Ok(Redirect::to(&target).into_response());
         }
