@@ -211,17 +211,6 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-/// Login-CSRF guard for the form posts: a browser announces a cross-site form post with
-/// `Sec-Fetch-Site: cross-site`; such a post never signs anyone in or out.
-fn refuse_cross_site(headers: &HeaderMap) -> Result<(), Error> {
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some("cross-site") => Err(Error::Forbidden(
-            "this form can only be sent from this site".into(),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// Whole minutes to wait, rounded up, for messages.
 fn minutes(wait: std::time::Duration) -> u64 {
     wait.as_secs().div_ceil(60).max(1)

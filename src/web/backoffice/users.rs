@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::view::{Frame, field_errors, notice, same_site, see_other};
+use super::view::{Frame, field_errors, notice, see_other};
 use crate::app::AppState;
 use crate::authz::{Access, Right, Scope};
 use crate::domain::audit_trail::{self, AuditEntry, TrailQuery};
@@ -408,10 +408,8 @@ fn codes(text: &str) -> Vec<String> {
 pub async fn create(
     State(state): State<AppState>,
     access: Access,
-    headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let f = Fields(fields);
     let scope = access.scope(&state.db, Right::Users).await?;
     let password_mode = match f.text("password_mode").as_str() {
@@ -525,11 +523,9 @@ pub async fn edit(
 pub async fn update(
     State(state): State<AppState>,
     access: Access,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let f = Fields(fields);
     let scope = access.scope(&state.db, Right::Users).await?;
     let current = people::details(&state.db, access.tenant, &scope, id).await?;
@@ -599,11 +595,9 @@ pub async fn update(
 async fn set_active(
     state: AppState,
     access: Access,
-    headers: HeaderMap,
     id: Uuid,
     active: bool,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let scope = access.scope(&state.db, Right::Users).await?;
     user_directory::set_active(&state.db, &access.ctx, &scope, id, active).await?;
     let done = if active { "reactivated" } else { "deactivated" };
@@ -617,20 +611,20 @@ async fn set_active(
 pub async fn deactivate(
     State(state): State<AppState>,
     access: Access,
-    headers: HeaderMap,
+    _headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    set_active(state, access, headers, id, false).await
+    set_active(state, access, id, false).await
 }
 
 /// `POST …/users/{id}/reactivate` (U6)
 pub async fn reactivate(
     State(state): State<AppState>,
     access: Access,
-    headers: HeaderMap,
+    _headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    set_active(state, access, headers, id, true).await
+    set_active(state, access, id, true).await
 }
 
 /// `POST …/users/{id}/account-mail` (U3): queues the account (set-password) mail; a user
@@ -638,10 +632,8 @@ pub async fn reactivate(
 pub async fn account_mail(
     State(state): State<AppState>,
     access: Access,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let scope = access.scope(&state.db, Right::Users).await?;
     match people::send_account_mail(&state.db, &access.ctx, &scope, id).await {
         Ok(()) => Ok(see_other(&format!(
