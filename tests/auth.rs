@@ -23,6 +23,7 @@ macro_rules! on_both_stores {
     };
 }
 
+mod csrf;
 mod kit;
 
 mod languages;

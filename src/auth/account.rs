@@ -74,6 +74,11 @@ impl Account {
         }
     }
 
+    /// R7: the stamp of this account's current password (see [`super::principal::STAMP_KEY`]).
+    pub fn credential_stamp(&self) -> String {
+        super::principal::credential_stamp(self.password_hash.as_deref())
+    }
+
     /// The account kind's name in the audit trail (X3).
     pub fn audit_entity(&self) -> &'static str {
         match self.kind {

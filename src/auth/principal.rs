@@ -8,6 +8,22 @@ use uuid::Uuid;
 /// Session key holding the signed-in principal.
 pub const SESSION_KEY: &str = "roster.principal";
 
+/// R7 (ASVS 7.4.3): session key holding the [`credential_stamp`] of the password the session
+/// was signed in (or last re-established) with. A session whose stamp no longer matches the
+/// account's password ends at its next request (`web::sessions::end_stale`): a password
+/// change, reset, set-password link or temporary password ends every other session of the
+/// account, in whichever store they live; the session that changed it is re-established
+/// with the new stamp and continues.
+pub const STAMP_KEY: &str = "roster.credential";
+
+/// R7: a short digest of an account's password hash (a new hash, new salt: a new stamp). The
+/// session holds only this, never the hash.
+pub fn credential_stamp(password_hash: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("roster-session:{}", password_hash.unwrap_or("")));
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What kind of account is signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod backoffice;
+pub mod csrf;
 pub mod error_pages;
 pub mod guard;
 mod health;
@@ -44,6 +45,10 @@ pub fn router(state: AppState) -> Router {
         .merge(backoffice::router(&state))
         .merge(portal::router(&state))
         .fallback(|| async { Error::NotFound("resource".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::refuse_cross_site,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_pages::localise,

@@ -14,10 +14,13 @@ use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::{Expiry, SessionManagerLayer, SessionStore, session_store};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore, session_store};
 
 use crate::app::AppState;
+use crate::auth::account;
+use crate::auth::principal::{Principal, SESSION_KEY, STAMP_KEY};
 use crate::auth::redis_store::RedisSessionStore;
+use crate::store::TenantId;
 
 /// R7: name of the session cookie.
 pub const COOKIE_NAME: &str = "roster_session";
@@ -149,9 +152,41 @@ pub fn layer(state: &AppState) -> SessionManagerLayer<Store> {
         .with_always_save(true)
 }
 
-/// R7, X4: wraps `router` with the session layer.
+/// R7, X4: wraps `router` with the session layer, and inside it [`end_stale`].
 pub fn apply(router: Router, state: &AppState) -> Router {
-    router.layer(layer(state))
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            end_stale,
+        ))
+        .layer(layer(state))
+}
+
+/// R7 (ASVS 7.4.3): middleware that ends a signed-in session whose password stamp
+/// ([`STAMP_KEY`]) is not the account's current one — the password was changed, reset or
+/// replaced by a temporary one since the session was signed in — before anything reads the
+/// session. Ending it deletes it from the store (memory or Redis) and removes the cookie; the
+/// request goes on as anonymous. A store or database failure leaves the session to the guard.
+pub async fn end_stale(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(session) = request.extensions().get::<Session>().cloned()
+        && let Ok(Some(p)) = session.get::<Principal>(SESSION_KEY).await
+    {
+        let held = session.get::<String>(STAMP_KEY).await.ok().flatten();
+        let current = account::by_id(&state.db, TenantId(p.tenant_id), p.kind, p.id).await;
+        let stale = match current {
+            Ok(Some(a)) => held.as_deref() != Some(a.credential_stamp().as_str()),
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        if stale && let Err(e) = session.flush().await {
+            tracing::warn!(error = %e, "session store failed ending a stale session");
+        }
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -29,9 +29,11 @@ use axum::{Extension, Router};
 use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
+use crate::auth::account;
+use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY, STAMP_KEY};
 use crate::auth::throttle::Throttle;
 use crate::error::Error;
+use crate::store::TenantId;
 
 /// R7, U3, B6, U6: routes of the sign-in flows, sharing one in-process throttle (Redis, when configured, is
 /// shared by every instance).
@@ -123,11 +125,29 @@ async fn current(session: &Session) -> Result<Option<Principal>, Error> {
 }
 
 /// Starts a signed-in session: a new session id first, so an id planted or seen before the
-/// sign-in is worthless afterwards (session fixation).
-async fn establish(session: &Session, principal: &Principal) -> Result<(), Error> {
+/// sign-in is worthless afterwards (session fixation). The session keeps the stamp of the
+/// account's password as it is now (R7: a later change elsewhere ends this session).
+async fn establish(
+    state: &AppState,
+    session: &Session,
+    principal: &Principal,
+) -> Result<(), Error> {
+    let stamp = account::by_id(
+        &state.db,
+        TenantId(principal.tenant_id),
+        principal.kind,
+        principal.id,
+    )
+    .await?
+    .ok_or(Error::Unauthenticated)?
+    .credential_stamp();
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(SESSION_KEY, principal)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(STAMP_KEY, stamp)
         .await
         .map_err(session_error)
 }
@@ -189,17 +209,6 @@ fn encode(value: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
-}
-
-/// Login-CSRF guard for the form posts: a browser announces a cross-site form post with
-/// `Sec-Fetch-Site: cross-site`; such a post never signs anyone in or out.
-fn refuse_cross_site(headers: &HeaderMap) -> Result<(), Error> {
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some("cross-site") => Err(Error::Forbidden(
-            "this form can only be sent from this site".into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// Whole minutes to wait, rounded up, for messages.

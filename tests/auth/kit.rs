@@ -249,6 +249,26 @@ impl Browser {
         self.send(builder, Body::from(body)).await
     }
 
+    /// Posts a form with extra request headers (`Origin`, `Sec-Fetch-Site`, `Host`).
+    pub async fn post_form_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut builder =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        self.send(builder, Body::from(body)).await
+    }
+
     pub async fn json(&mut self, method: Method, path: &str, body: Option<Value>) -> Resp {
         let builder = Request::builder().method(method).uri(path);
         match body {

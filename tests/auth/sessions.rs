@@ -296,3 +296,98 @@ async fn x4_sign_in_with_redis_down_answers_unavailable() {
         "fails fast"
     );
 }
+
+/// Signs `login` in on a new browser and checks the session answers.
+async fn signed_in(app: &App, login: &str, password: &str) -> super::kit::Browser {
+    let mut b = app.browser();
+    let r = b.sign_in(PrincipalKind::User, login, password, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(b.whoami().await.0, StatusCode::OK);
+    b
+}
+
+async fn password_change_ends_other_sessions(redis: Option<String>) {
+    let app = App::new(redis).await;
+    let id = app.user("jdoe", PW, |_| {}).await;
+    let mut here = signed_in(&app, "jdoe", PW).await;
+    let mut elsewhere = signed_in(&app, "jdoe", PW).await;
+
+    // A change through the API: this session continues, the other one ends.
+    let second = "a second password, long enough";
+    let r = here
+        .json(
+            Method::PUT,
+            "/api/v1/acme/session/password",
+            Some(json!({"current": PW, "new": second})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(
+        here.whoami().await.0,
+        StatusCode::OK,
+        "the changing session"
+    );
+    assert_eq!(
+        elsewhere.whoami().await.0,
+        StatusCode::UNAUTHORIZED,
+        "a session from before the change"
+    );
+    let page = elsewhere.get("/t/acme/portal").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(
+        page.location.as_deref().unwrap_or("").contains("/login"),
+        "{:?}",
+        page.location
+    );
+
+    // A change through the form: the same.
+    let mut elsewhere = signed_in(&app, "jdoe", second).await;
+    let third = "a third password, long enough";
+    let r = here
+        .post_form(
+            "/t/acme/password/change",
+            &[("current", second), ("new", third), ("repeat", third)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        here.whoami().await.0,
+        StatusCode::OK,
+        "the changing session"
+    );
+    assert_eq!(elsewhere.whoami().await.0, StatusCode::UNAUTHORIZED);
+
+    // A reset (set-password link) ends every session of the account.
+    let mut elsewhere = signed_in(&app, "jdoe", third).await;
+    let issued = roster::auth::links::issue(
+        &app.t.db,
+        app.tenant,
+        roster::auth::links::Purpose::PasswordReset,
+        roster::auth::links::Holder::User(id),
+        chrono::Duration::hours(1),
+        None,
+    )
+    .await
+    .expect("issue");
+    let fourth = "a fourth password, long enough";
+    let r = app
+        .browser()
+        .post_form(
+            "/t/acme/password/set",
+            &[
+                ("token", issued.token.as_str()),
+                ("new", fourth),
+                ("repeat", fourth),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(here.whoami().await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(elsewhere.whoami().await.0, StatusCode::UNAUTHORIZED);
+    signed_in(&app, "jdoe", fourth).await;
+}
+on_both_stores!(
+    r7_a_password_change_ends_the_other_sessions,
+    r7_a_password_change_ends_the_other_sessions_on_redis,
+    password_change_ends_other_sessions
+);

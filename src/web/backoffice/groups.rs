@@ -3,13 +3,13 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::view::{Frame, field_errors, notice, same_site, see_other};
+use super::view::{Frame, field_errors, notice, see_other};
 use crate::app::AppState;
 use crate::authz::Permit;
 use crate::domain::groups::{self, GroupRename, NewGroup};
@@ -84,10 +84,8 @@ fn back(access: &Permit, done: &str) -> Response {
 pub async fn create(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Form(new): Form<NewGroup>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let entered = json!({"code": new.code, "name": new.name});
     match groups::create(&state.db, &access, new).await {
         Ok(_) => Ok(back(&access, "created")),
@@ -108,11 +106,9 @@ pub async fn create(
 pub async fn rename(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(r): Form<GroupRename>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let entered = r.name.clone();
     match groups::rename(&state.db, &access, id, r).await {
         Ok(_) => Ok(back(&access, "renamed")),
@@ -138,10 +134,8 @@ pub async fn rename(
 pub async fn delete(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     match groups::delete(&state.db, &access, id).await {
         Ok(()) => Ok(back(&access, "deleted")),
         Err(Error::Conflict(reason)) => {

@@ -4,14 +4,14 @@
 //! (src/import/staged.rs), never inside the request.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::QueryOrder;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::view::{Frame, field_errors, same_site, see_other};
+use super::view::{Frame, field_errors, see_other};
 use crate::app::AppState;
 use crate::authz::Permit;
 use crate::error::{Error, FieldError};
@@ -119,10 +119,8 @@ fn problem(field: &str, message: &str) -> FieldError {
 pub async fn stage(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let mut entered = Entered::default();
     let mut file_name = String::new();
     let mut content = Vec::new();
@@ -245,10 +243,8 @@ pub async fn stage(
 pub async fn run_now(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let moved = staged::run_now(&state.db, &access, id).await?;
     let done = if moved { "queued" } else { "not_waiting" };
     Ok(see_other(&format!(

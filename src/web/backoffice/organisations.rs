@@ -4,13 +4,13 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::view::{Frame, field_errors, notice, same_site, see_other};
+use super::view::{Frame, field_errors, notice, see_other};
 use crate::app::AppState;
 use crate::authz::Permit;
 use crate::domain::organisations::{self, NewOrganisation, OrganisationPatch};
@@ -97,10 +97,8 @@ fn back(access: &Permit, done: &str) -> Response {
 pub async fn create(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Form(form): Form<NewForm>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let entered = json!({"code": form.code, "name": form.name});
     let new = NewOrganisation {
         code: form.code.trim().to_owned(),
@@ -126,11 +124,9 @@ pub async fn create(
 pub async fn rename(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(form): Form<RenameForm>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let patch = OrganisationPatch {
         name: Some(form.name.trim().to_owned()),
         ..OrganisationPatch::default()

@@ -3,12 +3,12 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::view::{Frame, field_errors, notice, same_site, see_other};
+use super::view::{Frame, field_errors, notice, see_other};
 use crate::app::AppState;
 use crate::authz::{Permit, Right};
 use crate::domain::roles::{self, NewRole};
@@ -60,10 +60,8 @@ pub struct NewRoleForm {
 pub async fn create(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Form(f): Form<NewRoleForm>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let new = NewRole {
         code: f.code.trim().to_owned(),
         name: f.name.trim().to_owned(),
@@ -154,11 +152,9 @@ pub async fn rights_tab(
 pub async fn save_rights(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, code)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let rights: Vec<String> = fields
         .iter()
         .filter(|(k, _)| k == "rights")

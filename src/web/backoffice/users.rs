@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::view::{Frame, field_errors, notice, same_site, see_other};
+use super::view::{Frame, field_errors, notice, see_other};
 use crate::app::AppState;
 use crate::authz::{Permit, Right};
 use crate::domain::audit_trail::{self, AuditEntry, TrailQuery};
@@ -383,10 +383,8 @@ fn codes(text: &str) -> Vec<String> {
 pub async fn create(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let f = Fields(fields);
     let password_mode = match f.text("password_mode").as_str() {
         "generate" => PasswordMode::Generate,
@@ -495,11 +493,9 @@ pub async fn edit(
 pub async fn update(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     let f = Fields(fields);
     let current = people::details(&state.db, &access, id).await?;
     // U2: the login name is sent only when changed (the domain refuses a change where the
@@ -567,11 +563,9 @@ pub async fn update(
 async fn set_active(
     state: AppState,
     access: Permit,
-    headers: HeaderMap,
     id: Uuid,
     active: bool,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     user_directory::set_active(&state.db, &access, id, active).await?;
     let done = if active { "reactivated" } else { "deactivated" };
     Ok(see_other(&format!(
@@ -584,20 +578,18 @@ async fn set_active(
 pub async fn deactivate(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    set_active(state, access, headers, id, false).await
+    set_active(state, access, id, false).await
 }
 
 /// `POST …/users/{id}/reactivate` (U6)
 pub async fn reactivate(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    set_active(state, access, headers, id, true).await
+    set_active(state, access, id, true).await
 }
 
 /// `POST …/users/{id}/account-mail` (U3): queues the account (set-password) mail; a user
@@ -605,10 +597,8 @@ pub async fn reactivate(
 pub async fn account_mail(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((_, id)): Path<(String, Uuid)>,
 ) -> Result<Response, PageError> {
-    same_site(&headers)?;
     match people::send_account_mail(&state.db, &access, id).await {
         Ok(()) => Ok(see_other(&format!(
             "/t/{}/backoffice/users/{id}?done=mail_queued",

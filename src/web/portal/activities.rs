@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
-use super::{base, encode, refuse_cross_site, viewer};
+use super::{base, encode, viewer};
 use crate::app::AppState;
 use crate::authz::Permit;
 use crate::domain::ctx::{Actor, ActorKind, Ctx, Source};
@@ -134,10 +134,7 @@ pub async fn detail(
 ) -> Result<Response, PageError> {
     let tenant = crate::auth::signin::tenant_by_slug(&state.db, &slug).await?;
     let user = viewer(&state, &session, &tenant).await?;
-    let same_site = !matches!(
-        headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),
-        Some("cross-site" | "same-site")
-    );
+    let same_site = crate::web::csrf::check(&headers, &state.settings.public_url).is_ok();
     if let (Some(user), Some(execution)) = (&user, &q.enroll)
         && same_site
     {
@@ -175,7 +172,6 @@ pub async fn enroll(
     Path((slug, code)): Path<(String, String)>,
     Form(f): Form<EnrollForm>,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = crate::auth::signin::tenant_by_slug(&state.db, &slug).await?;
     // The activity must exist before anyone is sent around.
     invitations::activity(&state.db, TenantId(tenant.id), &code, None).await?;
@@ -252,11 +248,9 @@ pub async fn invite_form(
 pub async fn invite_submit(
     State(state): State<AppState>,
     access: Permit,
-    headers: HeaderMap,
     Path((slug, code)): Path<(String, String)>,
     Form(f): Form<InviteForm>,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let language = Some(f.language.as_str()).filter(|l| !l.is_empty());
     match invitations::invite(&state, &access, &code, &f.email, language).await {
         Ok(_) => Ok(Redirect::to(&format!(

@@ -20,7 +20,6 @@ pub mod texts;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use sea_orm::EntityTrait;
@@ -96,17 +95,6 @@ async fn viewer(
         .one(&state.db)
         .await?
         .filter(|u| u.active && u.registration_state == registration::state::ACTIVE))
-}
-
-/// Login-CSRF style guard of the portal's form posts: a post the browser announces as
-/// cross-site changes nothing.
-fn refuse_cross_site(headers: &HeaderMap) -> Result<(), Error> {
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some("cross-site") => Err(Error::Forbidden(
-            "this form can only be sent from this site".into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// Percent-encodes a value for a query string.

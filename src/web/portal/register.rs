@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{base, encode, refuse_cross_site};
+use super::{base, encode};
 use crate::app::AppState;
 use crate::auth::recovery::LinkProblem;
 use crate::auth::signin::tenant_by_slug;
@@ -170,7 +170,6 @@ pub async fn submit(
     Path(slug): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = tenant_by_slug(&state.db, &slug).await?;
     let mut values = Map::new();
     let mut properties = BTreeMap::new();
@@ -279,7 +278,6 @@ pub async fn confirm_submit(
     Path(slug): Path<String>,
     Form(f): Form<TokenForm>,
 ) -> Result<Page, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = tenant_by_slug(&state.db, &slug).await?;
     let ctx = ctx_of(&tenant, &headers);
     let mut page_ctx = base(&tenant, None);

@@ -80,7 +80,7 @@ pub async fn sign_in(
     };
     match signin::sign_in(&state, &throttle, &tenant, attempt).await? {
         Ok(principal) => {
-            establish(&session, &principal).await?;
+            establish(&state, &session, &principal).await?;
             Ok(Json(principal).into_response())
         }
         Err(Refusal::BadCredentials) => Ok(problem(
@@ -169,7 +169,7 @@ pub async fn change_password(
     match outcome {
         Ok(()) => {
             principal.must_change_password = false;
-            establish(&session, &principal).await?;
+            establish(&state, &session, &principal).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         Err(ChangeRefusal::WrongCurrent) => Err(Error::Validation(vec![FieldError {

@@ -3,17 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::{
-    ClientAddr, current, encode, end, establish, home, login_url, minutes, refuse_cross_site,
-    safe_next,
-};
+use super::{ClientAddr, current, encode, end, establish, home, login_url, minutes, safe_next};
 use crate::app::AppState;
 use crate::auth::principal::PrincipalKind;
 use crate::auth::signin::{self, Attempt, Refusal};
@@ -121,13 +118,11 @@ async fn submit(
     state: AppState,
     throttle: Arc<Throttle>,
     session: Session,
-    headers: HeaderMap,
     addr: ClientAddr,
     slug: String,
     kind: PrincipalKind,
     f: LoginForm,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let next = safe_next(&tenant.slug, f.next.as_deref());
     let attempt = Attempt {
@@ -155,7 +150,7 @@ async fn submit(
             return Ok(render(status, &tenant, kind, view)?.into_response());
         }
     };
-    establish(&session, &principal).await?;
+    establish(&state, &session, &principal).await?;
     let target = if principal.must_change_password {
         // U3, B6: nothing else until the temporary password is replaced.
         match &next {
@@ -191,22 +186,11 @@ pub async fn user_submit(
     State(state): State<AppState>,
     Extension(throttle): Extension<Arc<Throttle>>,
     session: Session,
-    headers: HeaderMap,
     addr: ClientAddr,
     Path(slug): Path<String>,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    submit(
-        state,
-        throttle,
-        session,
-        headers,
-        addr,
-        slug,
-        PrincipalKind::User,
-        f,
-    )
-    .await
+    submit(state, throttle, session, addr, slug, PrincipalKind::User, f).await
 }
 
 /// `POST /t/{tenant}/backoffice/login`: signs a back-office account in.
@@ -214,7 +198,6 @@ pub async fn backoffice_submit(
     State(state): State<AppState>,
     Extension(throttle): Extension<Arc<Throttle>>,
     session: Session,
-    headers: HeaderMap,
     addr: ClientAddr,
     Path(slug): Path<String>,
     Form(f): Form<LoginForm>,
@@ -223,7 +206,6 @@ pub async fn backoffice_submit(
         state,
         throttle,
         session,
-        headers,
         addr,
         slug,
         PrincipalKind::Backoffice,
@@ -236,10 +218,8 @@ pub async fn backoffice_submit(
 pub async fn logout(
     State(state): State<AppState>,
     session: Session,
-    headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let kind = current(&session)
         .await?

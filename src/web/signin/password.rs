@@ -11,9 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
-use super::{
-    current, encode, establish, home, login_url, minutes, refuse_cross_site, request_id, safe_next,
-};
+use super::{current, encode, establish, home, login_url, minutes, request_id, safe_next};
 use crate::app::AppState;
 use crate::auth::principal::{Principal, PrincipalKind};
 use crate::auth::recovery::{
@@ -167,7 +165,6 @@ pub async fn change_submit(
     Path(slug): Path<String>,
     Form(f): Form<ChangeForm>,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let Some(mut principal) = principal_for(current(&session).await?, &tenant) else {
         return Ok(sign_in_first(&tenant));
@@ -192,7 +189,7 @@ pub async fn change_submit(
         Ok(()) => {
             principal.must_change_password = false;
             // A change of privilege: the session gets a new id too.
-            establish(&session, &principal).await?;
+            establish(&state, &session, &principal).await?;
             let target = next.unwrap_or_else(|| home(&tenant.slug, principal.kind));
             return Ok(Redirect::to(&target).into_response());
         }
@@ -298,7 +295,6 @@ pub async fn set_submit(
     Path(slug): Path<String>,
     Form(f): Form<SetForm>,
 ) -> Result<Response, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let outcome = recovery::set_password_by_link(
         &state,
@@ -384,11 +380,9 @@ pub async fn forgot_form(
 /// and has an address — and answers exactly the same page when it does not.
 pub async fn forgot_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(slug): Path<String>,
     Form(f): Form<ForgotForm>,
 ) -> Result<Page, PageError> {
-    refuse_cross_site(&headers)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let kind = kind_of(f.kind.as_deref());
     recovery::request_reset(&state, TenantId(tenant.id), kind, &f.login).await?;
