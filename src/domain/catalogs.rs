@@ -17,6 +17,7 @@ use super::organisations::{check_code, check_name, taken};
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{catalogs, user_catalogs};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// A catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -108,6 +109,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewCatalog) -> crat
         name: Set(new.name.trim().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -140,6 +142,7 @@ pub async fn rename(
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("catalog".into()))?;
+    refuse_if_managed("catalog", &current.code, current.managed_by.as_deref())?;
     let mut errors = Vec::new();
     check_name(&r.name, &mut errors);
     if !errors.is_empty() {

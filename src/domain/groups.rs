@@ -19,6 +19,7 @@ use super::users::bounded;
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{user_group_members, user_groups};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// Most characters of a group code.
 pub const CODE_MAX: usize = 64;
@@ -54,6 +55,9 @@ pub struct GroupView {
     pub name: String,
     /// How many users belong to it.
     pub members: u64,
+    /// X9: the descriptor file that manages the group (edits are refused, 409); `null` for a
+    /// group made at run time.
+    pub managed_by: Option<String>,
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
@@ -136,6 +140,7 @@ fn view(g: user_groups::Model, members: u64) -> GroupView {
         code: g.code,
         name: g.name,
         members,
+        managed_by: g.managed_by,
     }
 }
 
@@ -219,6 +224,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewGroup) -> crate:
         name: Set(name.clone()),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -258,6 +264,7 @@ pub async fn rename(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("user group".into()))?;
+    refuse_if_managed("user group", &g.code, g.managed_by.as_deref())?;
     let members = members_of(&txn, ctx.tenant, id).await?;
     if g.name == name {
         return Ok(view(g, members));
@@ -295,6 +302,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Resu
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("user group".into()))?;
+    refuse_if_managed("user group", &g.code, g.managed_by.as_deref())?;
     let members = members_of(&txn, ctx.tenant, id).await?;
     if members > 0 {
         let noun = if members == 1 { "member" } else { "members" };

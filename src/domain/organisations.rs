@@ -20,6 +20,7 @@ use super::tree::{ring_text, walk_parents};
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{departments, employments, organisations, users};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// An organisation as the API and the back office show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -36,6 +37,9 @@ pub struct Organisation {
     pub departments: u64,
     /// Number of active employments (U8).
     pub employed: u64,
+    /// X9: the descriptor file that manages it (edits are refused, 409); `null` when made at
+    /// run time.
+    pub managed_by: Option<String>,
 }
 
 /// A new organisation.
@@ -79,6 +83,9 @@ pub struct Department {
     pub parent_code: Option<String>,
     /// Number of active employments in it (U8).
     pub employed: u64,
+    /// X9: the descriptor file that manages it (edits are refused, 409); `null` when made at
+    /// run time.
+    pub managed_by: Option<String>,
 }
 
 /// A new department.
@@ -179,6 +186,7 @@ async fn view<C: ConnectionTrait>(
         active: o.active,
         departments,
         employed,
+        managed_by: o.managed_by,
     })
 }
 
@@ -256,6 +264,7 @@ pub async fn create(
         active: Set(new.active.unwrap_or(true)),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -283,6 +292,7 @@ pub async fn update(
     patch: OrganisationPatch,
 ) -> crate::Result<Organisation> {
     let current = find(db, ctx.tenant, id).await?;
+    refuse_if_managed("organisation", &current.code, current.managed_by.as_deref())?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
         && check_code(code, &mut errors)
@@ -344,6 +354,7 @@ pub async fn update(
 /// belong to it.
 pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<()> {
     let o = find(db, ctx.tenant, id).await?;
+    refuse_if_managed("organisation", &o.code, o.managed_by.as_deref())?;
     let employed =
         active_employments(db, ctx.tenant, employments::Column::OrganisationId, id).await?;
     let members = ctx
@@ -402,6 +413,7 @@ async fn department_views<C: ConnectionTrait>(
             name: d.name,
             parent_id: d.parent_id,
             employed,
+            managed_by: d.managed_by,
         });
     }
     Ok(out)
@@ -547,6 +559,7 @@ pub async fn create_department(
         parent_id: Set(new.parent_id),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -577,6 +590,7 @@ pub async fn update_department(
     patch: DepartmentPatch,
 ) -> crate::Result<Department> {
     let current = find_department(db, ctx.tenant, id).await?;
+    refuse_if_managed("department", &current.code, current.managed_by.as_deref())?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
         && check_code(code, &mut errors)
@@ -640,6 +654,7 @@ pub async fn update_department(
 /// Deletes a department; refused while users are employed in it or it has sub-departments.
 pub async fn delete_department(db: &DatabaseConnection, ctx: &Ctx, id: Uuid) -> crate::Result<()> {
     let d = find_department(db, ctx.tenant, id).await?;
+    refuse_if_managed("department", &d.code, d.managed_by.as_deref())?;
     let employed =
         active_employments(db, ctx.tenant, employments::Column::DepartmentId, id).await?;
     if employed > 0 {

@@ -18,6 +18,7 @@ use crate::authz::Right;
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{role_rights, roles};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// A role with its rights.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -102,6 +103,7 @@ pub async fn set_rights(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("role".into()))?;
+    refuse_if_managed("role", &role.code, role.managed_by.as_deref())?;
     let held: BTreeSet<String> = ctx
         .tenant
         .find::<role_rights::Entity>()
@@ -226,6 +228,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, new: NewRole) -> crate::
         description: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -260,6 +260,7 @@ async fn department<C: ConnectionTrait>(
         parent_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     })
     .exec_without_returning(txn)
     .await?;

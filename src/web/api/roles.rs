@@ -57,6 +57,7 @@ pub struct RightsBody {
         (status = 200, description = "Rights replaced; other instances follow within a second", body = RoleView),
         (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_rights(
     State(state): State<AppState>,

@@ -1,0 +1,840 @@
+//! X9: what applying a descriptor would change, computed before anything is written.
+//!
+//! [`plan`] reads the tenant's rows and compares them with the descriptor, object by object
+//! (matched by code): created, changed (each field before → after), unchanged, kept (made at
+//! run time, not in the descriptor), released (no longer in the descriptor) or in conflict (a
+//! run-time object holds a code the descriptor declares). `tenant apply` executes exactly this
+//! plan ([`super::apply`]), so `tenant plan` and `apply` can never disagree.
+//!
+//! Who owns what: a row whose `managed_by` names a descriptor file is the descriptor's; apply
+//! keeps it as declared. A row with no `managed_by` was made at run time and apply never
+//! writes it. Rows written by an apply before ownership existed are recognised by the
+//! descriptor the tenant last applied (stored with the tenant) and adopted.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::descriptor::TenantDescriptor;
+use crate::store::entity::{
+    catalogs, departments, enrollment_profiles, executions, import_configurations,
+    learning_activities, organisation_units, organisations, role_rights, roles, tenants,
+    user_groups,
+};
+use crate::store::{TenantId, TenantOwned};
+
+/// What applying does (or did) to one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The object did not exist.
+    Created,
+    /// These fields change.
+    Updated(Vec<String>),
+    /// Already as described.
+    Unchanged,
+    /// Made at run time and not in the descriptor; apply leaves it alone.
+    Kept,
+    /// Managed by the descriptor before, no longer in it: left in place (users may refer to
+    /// it) and handed over to the runtime, where administrators may now edit it.
+    Released,
+    /// The descriptor declares it, but an object made at run time holds the code; apply
+    /// leaves the run-time object alone.
+    Conflict,
+}
+
+/// One field of an object, before and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// Column (or `rights`, or a tenant setting).
+    pub field: String,
+    /// Stored value.
+    pub before: Value,
+    /// Declared value.
+    pub after: Value,
+}
+
+/// One line of a plan or an apply report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLine {
+    /// Object kind (`tenant`, `catalog`, `role` …).
+    pub kind: &'static str,
+    /// Its code (the slug for the tenant).
+    pub code: String,
+    /// What happens.
+    pub outcome: Outcome,
+    /// For [`Outcome::Updated`]: each field before → after.
+    pub changes: Vec<FieldChange>,
+}
+
+impl ReportLine {
+    /// Whether this line writes something.
+    pub fn is_change(&self) -> bool {
+        !matches!(self.outcome, Outcome::Unchanged | Outcome::Kept)
+    }
+}
+
+impl fmt::Display for ReportLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: ", self.kind, self.code)?;
+        match &self.outcome {
+            Outcome::Created => f.write_str("created"),
+            Outcome::Updated(fields) => write!(f, "updated ({})", fields.join(", ")),
+            Outcome::Unchanged => f.write_str("unchanged"),
+            Outcome::Kept => f.write_str("not in descriptor, made at run time (kept)"),
+            Outcome::Released => {
+                f.write_str("no longer in descriptor (kept, editable at run time from now on)")
+            }
+            Outcome::Conflict => write!(
+                f,
+                "conflict: a {} `{}` made at run time holds this code; apply leaves it alone (rename one of them)",
+                self.kind, self.code
+            ),
+        }
+    }
+}
+
+/// The tables of descriptor-declared objects, in the order apply writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Table {
+    Catalogs,
+    Organisations,
+    Departments,
+    Units,
+    Roles,
+    Groups,
+    Profiles,
+    Imports,
+    Activities,
+    Executions,
+}
+
+/// How to write one row.
+#[derive(Debug, Clone)]
+pub(crate) enum Write {
+    /// Insert this row (every column); `parent` is set once every new row exists.
+    Insert {
+        row: Map<String, Value>,
+        parent: Option<Uuid>,
+    },
+    /// Set these columns.
+    Update { id: Uuid, patch: Map<String, Value> },
+}
+
+/// One write of the plan.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub table: Table,
+    pub write: Write,
+}
+
+/// A role's rights to bring in line.
+#[derive(Debug, Clone)]
+pub(crate) struct RightsStep {
+    pub role: Uuid,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+/// What applying a descriptor would do, per object; [`super::apply::execute`] does it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The tenant (its id is chosen in advance when it does not exist yet).
+    pub tenant: TenantId,
+    /// The descriptor's slug.
+    pub slug: String,
+    /// The descriptor file; objects it declares are managed by it.
+    pub file: String,
+    /// One line per object.
+    pub lines: Vec<ReportLine>,
+    pub(crate) tenant_row: Option<super::apply::TenantWrite>,
+    pub(crate) steps: Vec<Step>,
+    pub(crate) rights: Vec<RightsStep>,
+    pub(crate) bump_policy: bool,
+}
+
+impl Plan {
+    /// Whether applying would change nothing (`tenant plan` exits 0).
+    pub fn is_unchanged(&self) -> bool {
+        !self.lines.iter().any(ReportLine::is_change)
+    }
+}
+
+/// The plan as `tenant plan` prints it and `serve` logs it.
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        render(f, &self.slug, &self.file, &self.lines)
+    }
+}
+
+/// Renders plan lines: the tenant and its file, every object that changes with each field
+/// before → after, the others one line each, then a count of the unchanged ones.
+pub(crate) fn render(
+    f: &mut fmt::Formatter<'_>,
+    slug: &str,
+    file: &str,
+    lines: &[ReportLine],
+) -> fmt::Result {
+    let changes = lines.iter().filter(|l| l.is_change()).count();
+    write!(f, "{slug} ({file}): ")?;
+    if changes == 0 {
+        writeln!(f, "no changes")?;
+    } else {
+        writeln!(f, "{changes} change{}", if changes == 1 { "" } else { "s" })?;
+    }
+    let mut unchanged = 0;
+    for l in lines {
+        match &l.outcome {
+            Outcome::Unchanged => unchanged += 1,
+            Outcome::Updated(_) => {
+                writeln!(f, "  {} {}: changed", l.kind, l.code)?;
+                for c in &l.changes {
+                    diff_lines(f, &c.field, &c.before, &c.after)?;
+                }
+            }
+            _ => writeln!(f, "  {l}")?,
+        }
+    }
+    if unchanged > 0 {
+        writeln!(f, "  {unchanged} unchanged")?;
+    }
+    Ok(())
+}
+
+/// `field: before → after`; objects (tenant settings) go down to the keys that differ.
+fn diff_lines(
+    f: &mut fmt::Formatter<'_>,
+    field: &str,
+    before: &Value,
+    after: &Value,
+) -> fmt::Result {
+    if let (Value::Object(b), Value::Object(a)) = (before, after) {
+        let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+        for k in keys {
+            let (x, y) = (
+                b.get(k).unwrap_or(&Value::Null),
+                a.get(k).unwrap_or(&Value::Null),
+            );
+            if x != y {
+                diff_lines(f, &format!("{field}.{k}"), x, y)?;
+            }
+        }
+        return Ok(());
+    }
+    writeln!(f, "    {field}: {} → {}", shown(before), shown(after))
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                .collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Computes what applying `d`, declared in `file`, would change in the database.
+pub async fn plan<C: ConnectionTrait>(
+    db: &C,
+    d: &TenantDescriptor,
+    file: &str,
+) -> crate::Result<Plan> {
+    let existing = tenants::Entity::find()
+        .filter(tenants::Column::Slug.eq(&d.slug))
+        .one(db)
+        .await?;
+    let (tenant, previous) = match &existing {
+        Some(row) => (TenantId(row.id), row.descriptor.clone()),
+        None => (TenantId(Uuid::now_v7()), Value::Null),
+    };
+    let mut p = Planner {
+        tenant,
+        file: file.to_owned(),
+        previous,
+        lines: Vec::new(),
+        steps: Vec::new(),
+        now: json!(Utc::now()),
+    };
+    let (tenant_row, line) = super::apply::tenant_step(existing, d, tenant)?;
+    p.lines.push(line);
+
+    let rows = d
+        .catalogs
+        .iter()
+        .map(|c| (c.code.clone(), obj([("name", json!(c.name))]), None))
+        .collect();
+    let catalog_ids = p.objects(db, Table::Catalogs, rows).await?;
+
+    let rows = d
+        .organisations
+        .iter()
+        .map(|o| (o.code.clone(), obj([("name", json!(o.name))]), None))
+        .collect();
+    let orgs = p.objects(db, Table::Organisations, rows).await?;
+
+    let rows = d
+        .organisations
+        .iter()
+        .flat_map(|o| o.departments.iter().map(move |dep| (o, dep)))
+        .map(|(o, dep)| {
+            let org_id = orgs.get(&o.code).copied().unwrap_or_default();
+            (
+                dep.code.clone(),
+                obj([
+                    ("name", json!(dep.name)),
+                    ("organisation_id", json!(org_id)),
+                ]),
+                Some(dep.parent.clone()),
+            )
+        })
+        .collect();
+    p.objects(db, Table::Departments, rows).await?;
+
+    let rows = d
+        .organisation_units
+        .iter()
+        .map(|u| {
+            (
+                u.code.clone(),
+                obj([
+                    ("name", json!(u.name)),
+                    ("is_sub_tenant", json!(u.sub_tenant)),
+                ]),
+                Some(u.parent.clone()),
+            )
+        })
+        .collect();
+    p.objects(db, Table::Units, rows).await?;
+
+    let rows = d
+        .roles
+        .iter()
+        .map(|r| {
+            (
+                r.code.clone(),
+                obj([
+                    ("name", json!(r.name)),
+                    ("kind", json!(r.kind.as_str())),
+                    ("scope", json!(r.scope.as_str())),
+                    ("is_administrator", json!(r.administrator)),
+                    ("is_builtin", json!(true)),
+                    ("description", json!(r.description)),
+                ]),
+                None,
+            )
+        })
+        .collect();
+    let mark = p.lines.len();
+    let role_ids = p.objects(db, Table::Roles, rows).await?;
+    let rights = p.rights(db, d, &role_ids, mark).await?;
+    let bump_policy = p.lines[mark..].iter().any(ReportLine::is_change);
+
+    let rows = d
+        .user_groups
+        .iter()
+        .map(|g| (g.code.clone(), obj([("name", json!(g.name))]), None))
+        .collect();
+    p.objects(db, Table::Groups, rows).await?;
+
+    let rows = d
+        .enrollment_profiles
+        .iter()
+        .map(|e| {
+            (
+                e.code.clone(),
+                obj([
+                    ("name", json!(e.name)),
+                    ("description", json!(e.description)),
+                ]),
+                None,
+            )
+        })
+        .collect();
+    p.objects(db, Table::Profiles, rows).await?;
+
+    let rows = d
+        .imports
+        .iter()
+        .map(|i| {
+            (
+                i.code.clone(),
+                obj([
+                    ("name", json!(i.name)),
+                    ("kind", json!(i.kind.as_str())),
+                    ("format", json!(i.format.as_str())),
+                    ("delimiter", json!(i.delimiter)),
+                    ("has_header", json!(i.header)),
+                    ("mapping", json!(i.columns)),
+                    ("options", json!({ "catalog": i.catalog })),
+                ]),
+                None,
+            )
+        })
+        .collect();
+    p.objects(db, Table::Imports, rows).await?;
+
+    // R5: learning activities, then their executions (codes unique in the tenant).
+    let rows = d
+        .learning_activities
+        .iter()
+        .map(|a| {
+            let catalog = a.catalog.as_ref().and_then(|c| catalog_ids.get(c));
+            (
+                a.code.clone(),
+                obj([
+                    ("title", json!(a.title)),
+                    ("catalog_id", json!(catalog)),
+                    ("description", json!(a.description)),
+                ]),
+                None,
+            )
+        })
+        .collect();
+    let activity_ids = p.objects(db, Table::Activities, rows).await?;
+    let rows = d
+        .learning_activities
+        .iter()
+        .flat_map(|a| a.executions.iter().map(move |e| (a, e)))
+        .map(|(a, e)| {
+            let activity = activity_ids.get(&a.code).copied().unwrap_or_default();
+            (
+                e.code.clone(),
+                obj([
+                    ("learning_activity_id", json!(activity)),
+                    ("title", json!(e.title)),
+                    ("starts_at", json!(e.starts_at)),
+                    ("ends_at", json!(e.ends_at)),
+                    ("location", json!(e.location)),
+                    ("capacity", json!(e.capacity)),
+                ]),
+                None,
+            )
+        })
+        .collect();
+    p.objects(db, Table::Executions, rows).await?;
+
+    Ok(Plan {
+        tenant,
+        slug: d.slug.clone(),
+        file: p.file,
+        lines: p.lines,
+        tenant_row,
+        steps: p.steps,
+        rights,
+        bump_policy,
+    })
+}
+
+pub(crate) fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+pub(crate) fn line(kind: &'static str, code: &str, outcome: Outcome) -> ReportLine {
+    ReportLine {
+        kind,
+        code: code.to_owned(),
+        outcome,
+        changes: Vec::new(),
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash stored with the tenant: of the descriptor as applied.
+pub(crate) fn descriptor_hash(descriptor: &Value) -> String {
+    hex(&Sha256::digest(descriptor.to_string().as_bytes()))
+}
+
+impl Table {
+    fn kind(self) -> &'static str {
+        match self {
+            Table::Catalogs => "catalog",
+            Table::Organisations => "organisation",
+            Table::Departments => "department",
+            Table::Units => "organisation unit",
+            Table::Roles => "role",
+            Table::Groups => "user group",
+            Table::Profiles => "enrollment profile",
+            Table::Imports => "import configuration",
+            Table::Activities => "learning activity",
+            Table::Executions => "execution",
+        }
+    }
+
+    /// The codes of this kind in a descriptor as stored with the tenant (JSON).
+    fn codes_in(self, descriptor: &Value) -> BTreeSet<String> {
+        let list = |v: &Value, key: &str| -> Vec<Value> {
+            v.get(key)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let nested = |outer: &str, inner: &str| -> Vec<Value> {
+            list(descriptor, outer)
+                .iter()
+                .flat_map(|o| list(o, inner))
+                .collect()
+        };
+        let items = match self {
+            Table::Catalogs => list(descriptor, "catalogs"),
+            Table::Organisations => list(descriptor, "organisations"),
+            Table::Departments => nested("organisations", "departments"),
+            Table::Units => list(descriptor, "organisation_units"),
+            Table::Roles => list(descriptor, "roles"),
+            Table::Groups => list(descriptor, "user_groups"),
+            Table::Profiles => list(descriptor, "enrollment_profiles"),
+            Table::Imports => list(descriptor, "imports"),
+            Table::Activities => list(descriptor, "learning_activities"),
+            Table::Executions => nested("learning_activities", "executions"),
+        };
+        items
+            .iter()
+            .filter_map(|i| i.get("code").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
+
+    /// Every row of this table in the tenant, as JSON objects.
+    async fn rows<C: ConnectionTrait>(
+        self,
+        db: &C,
+        tenant: TenantId,
+    ) -> crate::Result<Vec<Map<String, Value>>> {
+        match self {
+            Table::Catalogs => rows_of::<catalogs::Entity, _>(db, tenant).await,
+            Table::Organisations => rows_of::<organisations::Entity, _>(db, tenant).await,
+            Table::Departments => rows_of::<departments::Entity, _>(db, tenant).await,
+            Table::Units => rows_of::<organisation_units::Entity, _>(db, tenant).await,
+            Table::Roles => rows_of::<roles::Entity, _>(db, tenant).await,
+            Table::Groups => rows_of::<user_groups::Entity, _>(db, tenant).await,
+            Table::Profiles => rows_of::<enrollment_profiles::Entity, _>(db, tenant).await,
+            Table::Imports => rows_of::<import_configurations::Entity, _>(db, tenant).await,
+            Table::Activities => rows_of::<learning_activities::Entity, _>(db, tenant).await,
+            Table::Executions => rows_of::<executions::Entity, _>(db, tenant).await,
+        }
+    }
+}
+
+async fn rows_of<E, C>(db: &C, tenant: TenantId) -> crate::Result<Vec<Map<String, Value>>>
+where
+    E: TenantOwned,
+    E::Model: Serialize,
+    C: ConnectionTrait,
+{
+    let mut out = Vec::new();
+    for model in tenant.find::<E>().all(db).await? {
+        if let Value::Object(fields) = serde_json::to_value(&model).map_err(anyhow::Error::from)? {
+            out.push(fields);
+        }
+    }
+    Ok(out)
+}
+
+fn uuid_of(fields: &Map<String, Value>) -> Uuid {
+    fields
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default()
+}
+
+fn code_of(fields: &Map<String, Value>) -> String {
+    fields
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// JSON values as stored may differ in representation from the desired ones (e.g. a JSON
+/// column holding `null` versus a missing value); compare them as values.
+fn same(old: Option<&Value>, new: &Value) -> bool {
+    match old {
+        Some(old) => old == new,
+        None => new.is_null(),
+    }
+}
+
+/// A declared row: code, columns, and for trees `Some(parent code)`.
+type Declared = (String, Map<String, Value>, Option<Option<String>>);
+
+struct Planner {
+    tenant: TenantId,
+    file: String,
+    /// The descriptor the tenant last applied (JSON), to adopt rows from before ownership.
+    previous: Value,
+    lines: Vec<ReportLine>,
+    steps: Vec<Step>,
+    now: Value,
+}
+
+impl Planner {
+    /// Plans the rows of `table` named by `declared` and returns the id of every row of the
+    /// table by code (new rows get their id now).
+    async fn objects<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        table: Table,
+        declared: Vec<Declared>,
+    ) -> crate::Result<HashMap<String, Uuid>> {
+        let kind = table.kind();
+        let mut by_code: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+        for row in table.rows(db, self.tenant).await? {
+            by_code.insert(code_of(&row), row);
+        }
+        // Ids first, so a parent declared further down the file (or new) resolves.
+        let mut ids: HashMap<String, Uuid> = by_code
+            .iter()
+            .map(|(c, r)| (c.clone(), uuid_of(r)))
+            .collect();
+        for (code, _, _) in &declared {
+            ids.entry(code.clone()).or_insert_with(Uuid::now_v7);
+        }
+        let adoptable = table.codes_in(&self.previous);
+        let mut named = BTreeSet::new();
+        for (code, mut fields, parent) in declared {
+            named.insert(code.clone());
+            if let Some(parent) = &parent {
+                let parent_id = parent.as_ref().and_then(|p| ids.get(p).copied());
+                fields.insert("parent_id".into(), json!(parent_id));
+            }
+            fields.insert("managed_by".into(), json!(self.file));
+            let Some(old) = by_code.remove(&code) else {
+                let id = ids[&code];
+                let parent_id = fields
+                    .insert("parent_id".into(), Value::Null)
+                    .and_then(|v| v.as_str().and_then(|s| s.parse().ok()));
+                if parent.is_none() {
+                    fields.remove("parent_id");
+                }
+                let mut row = fields;
+                row.insert("id".into(), json!(id));
+                row.insert("tenant_id".into(), json!(self.tenant.0));
+                row.insert("code".into(), json!(code));
+                row.insert("created_at".into(), self.now.clone());
+                row.insert("updated_at".into(), self.now.clone());
+                self.steps.push(Step {
+                    table,
+                    write: Write::Insert {
+                        row,
+                        parent: parent_id,
+                    },
+                });
+                self.lines.push(line(kind, &code, Outcome::Created));
+                continue;
+            };
+            let runtime = old.get("managed_by").is_none_or(Value::is_null);
+            if runtime && !adoptable.contains(&code) {
+                self.lines.push(line(kind, &code, Outcome::Conflict));
+                continue;
+            }
+            let changes: Vec<FieldChange> = fields
+                .iter()
+                .filter(|(k, v)| !same(old.get(*k), v))
+                .map(|(k, v)| FieldChange {
+                    field: k.clone(),
+                    before: old.get(k).cloned().unwrap_or(Value::Null),
+                    after: v.clone(),
+                })
+                .collect();
+            if changes.is_empty() {
+                self.lines.push(line(kind, &code, Outcome::Unchanged));
+                continue;
+            }
+            let mut patch: Map<String, Value> = changes
+                .iter()
+                .map(|c| (c.field.clone(), c.after.clone()))
+                .collect();
+            patch.insert("updated_at".into(), self.now.clone());
+            self.steps.push(Step {
+                table,
+                write: Write::Update {
+                    id: uuid_of(&old),
+                    patch,
+                },
+            });
+            self.lines.push(ReportLine {
+                kind,
+                code: code.clone(),
+                outcome: Outcome::Updated(changes.iter().map(|c| c.field.clone()).collect()),
+                changes,
+            });
+        }
+        for (code, old) in by_code {
+            if named.contains(&code) {
+                continue;
+            }
+            if old.get("managed_by").is_none_or(Value::is_null) {
+                self.lines.push(line(kind, &code, Outcome::Kept));
+            } else {
+                self.steps.push(Step {
+                    table,
+                    write: Write::Update {
+                        id: uuid_of(&old),
+                        patch: obj([
+                            ("managed_by", Value::Null),
+                            ("updated_at", self.now.clone()),
+                        ]),
+                    },
+                });
+                self.lines.push(line(kind, &code, Outcome::Released));
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Plans each declared role's rights; a difference is folded into the role's line as the
+    /// field `rights`. Roles apply does not write (conflicts) keep theirs.
+    async fn rights<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        d: &TenantDescriptor,
+        role_ids: &HashMap<String, Uuid>,
+        role_lines_from: usize,
+    ) -> crate::Result<Vec<RightsStep>> {
+        let existing = self.tenant.find::<role_rights::Entity>().all(db).await?;
+        let mut held: HashMap<Uuid, BTreeSet<String>> = HashMap::new();
+        for row in &existing {
+            held.entry(row.role_id)
+                .or_default()
+                .insert(row.right.clone());
+        }
+        let mut steps = Vec::new();
+        for role in &d.roles {
+            let Some(role_id) = role_ids.get(&role.code).copied() else {
+                continue;
+            };
+            let Some(l) = self.lines[role_lines_from..]
+                .iter_mut()
+                .find(|l| l.kind == "role" && l.code == role.code)
+            else {
+                continue;
+            };
+            if l.outcome == Outcome::Conflict {
+                continue;
+            }
+            let want: BTreeSet<String> = role.rights.iter().cloned().collect();
+            let have = held.remove(&role_id).unwrap_or_default();
+            if want == have {
+                continue;
+            }
+            steps.push(RightsStep {
+                role: role_id,
+                add: want.difference(&have).cloned().collect(),
+                remove: have.difference(&want).cloned().collect(),
+            });
+            let change = FieldChange {
+                field: "rights".into(),
+                before: json!(have),
+                after: json!(want),
+            };
+            match &mut l.outcome {
+                Outcome::Updated(fields) => {
+                    fields.push("rights".into());
+                    l.changes.push(change);
+                }
+                o @ Outcome::Unchanged => {
+                    *o = Outcome::Updated(vec!["rights".into()]);
+                    l.changes.push(change);
+                }
+                _ => {}
+            }
+        }
+        Ok(steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(lines: Vec<ReportLine>) -> Plan {
+        Plan {
+            tenant: TenantId(Uuid::nil()),
+            slug: "acme".into(),
+            file: "tenants/acme.yaml".into(),
+            lines,
+            tenant_row: None,
+            steps: Vec::new(),
+            rights: Vec::new(),
+            bump_policy: false,
+        }
+    }
+
+    /// X9: what `tenant plan` prints and `serve` logs before applying.
+    #[test]
+    fn x9_plan_renders_each_changed_field_before_and_after() {
+        let plan = plan_of(vec![
+            line("tenant", "acme", Outcome::Unchanged),
+            ReportLine {
+                kind: "catalog",
+                code: "SALES".into(),
+                outcome: Outcome::Updated(vec!["name".into()]),
+                changes: vec![FieldChange {
+                    field: "name".into(),
+                    before: json!("Sales"),
+                    after: json!("Sales & Marketing"),
+                }],
+            },
+            ReportLine {
+                kind: "role",
+                code: "admin".into(),
+                outcome: Outcome::Updated(vec!["rights".into()]),
+                changes: vec![FieldChange {
+                    field: "rights".into(),
+                    before: json!(["roles", "users"]),
+                    after: json!(["user_groups", "users"]),
+                }],
+            },
+            ReportLine {
+                kind: "tenant",
+                code: "acme".into(),
+                outcome: Outcome::Updated(vec!["registration".into()]),
+                changes: vec![FieldChange {
+                    field: "registration".into(),
+                    before: json!({"flow": "email_confirmation", "captcha": true}),
+                    after: json!({"flow": "immediate", "captcha": true}),
+                }],
+            },
+            line("catalog", "NEW", Outcome::Created),
+            line("user group", "LOCAL", Outcome::Kept),
+        ]);
+        assert!(!plan.is_unchanged());
+        assert_eq!(
+            plan.to_string(),
+            "acme (tenants/acme.yaml): 4 changes\n\
+             \x20 catalog SALES: changed\n\
+             \x20   name: \"Sales\" → \"Sales & Marketing\"\n\
+             \x20 role admin: changed\n\
+             \x20   rights: [roles, users] → [user_groups, users]\n\
+             \x20 tenant acme: changed\n\
+             \x20   registration.flow: \"email_confirmation\" → \"immediate\"\n\
+             \x20 catalog NEW: created\n\
+             \x20 user group LOCAL: not in descriptor, made at run time (kept)\n\
+             \x20 1 unchanged\n"
+        );
+        let quiet = plan_of(vec![
+            line("tenant", "acme", Outcome::Unchanged),
+            line("user group", "LOCAL", Outcome::Kept),
+        ]);
+        assert!(quiet.is_unchanged());
+        assert_eq!(
+            quiet.to_string(),
+            "acme (tenants/acme.yaml): no changes\n\
+             \x20 user group LOCAL: not in descriptor, made at run time (kept)\n\
+             \x20 1 unchanged\n"
+        );
+    }
+}
