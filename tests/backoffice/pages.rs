@@ -430,3 +430,63 @@ async fn u8_the_departments_tab_shows_codes_and_parents() {
         "{row}"
     );
 }
+
+/// X9: the back office shows what a descriptor manages, offers no Save or rename for it, and a
+/// forged post is refused with the file named.
+#[tokio::test]
+async fn x9_managed_roles_and_groups_show_their_file_and_offer_no_edit() {
+    let text = format!("{DESCRIPTOR}user_groups:\n  - {{code: sales, name: Sales team}}\n");
+    let w = world(&text).await;
+    let (_, boss) = w.admin("boss", "customer_admin", None, None).await;
+    w.runtime_role(&boss, "clerk", &["users"]).await;
+
+    let tab = get(&w, "/t/acme/backoffice/roles/comms", &boss).await;
+    assert_eq!(tab.status, StatusCode::OK);
+    assert!(
+        tab.body.contains("id=\"managed-by\"") && tab.body.contains("tenants/acme.yaml"),
+        "{}",
+        tab.body
+    );
+    assert!(
+        !tab.body.contains("value=\"stay\""),
+        "no Save: {}",
+        tab.body
+    );
+    assert!(
+        tab.body
+            .contains("value=\"communication\" checked disabled"),
+        "{}",
+        tab.body
+    );
+    let runtime = get(&w, "/t/acme/backoffice/roles/clerk", &boss).await;
+    assert!(
+        !runtime.body.contains("id=\"managed-by\""),
+        "{}",
+        runtime.body
+    );
+    assert!(runtime.body.contains("value=\"stay\""), "{}", runtime.body);
+    let overview = get(&w, "/t/acme/backoffice/roles", &boss).await;
+    assert!(
+        overview.body.contains("Managed by tenants/acme.yaml"),
+        "{}",
+        overview.body
+    );
+
+    let a = post(
+        &w,
+        "/t/acme/backoffice/roles/comms",
+        &boss,
+        "rights=communication&rights=reports&then=stay",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    assert!(a.body.contains("tenants/acme.yaml"), "{}", a.body);
+
+    let groups = get(&w, "/t/acme/backoffice/user-groups", &boss).await;
+    assert!(
+        groups.body.contains("Managed by tenants/acme.yaml"),
+        "{}",
+        groups.body
+    );
+    assert!(!groups.body.contains("/rename\""), "{}", groups.body);
+}

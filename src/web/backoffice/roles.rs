@@ -29,10 +29,12 @@ async fn overview(
 ) -> Result<Frame, PageError> {
     let frame = Frame::new(state, access, "roles").await?;
     let all = roles::list(&state.db, access.tenant).await?;
+    let managed = crate::tenancy::ownership::managed_roles(&state.db, access.tenant).await?;
     let title = frame.text("right.roles");
     Ok(frame
         .set("title", title)
         .set("roles", all)
+        .set("managed", managed)
         .set("notice", notice(done)))
 }
 
@@ -130,8 +132,13 @@ async fn tab(
         })
         .collect();
     let title = role.name.clone();
+    // X9: a descriptor's role shows its file and no Save.
+    let managed_by = crate::tenancy::ownership::managed_roles(&state.db, access.tenant)
+        .await?
+        .remove(&role.code);
     Ok(frame
         .set("title", title)
+        .set("managed_by", managed_by)
         .set("role", role)
         .set("rights", rights)
         .set("notice", notice(done)))
