@@ -333,6 +333,12 @@ async fn x9_reapply_leaves_everything_made_at_run_time() {
         .expect("trainer")
         .clone();
     assert_eq!(trainer["rights"], json!(["user_groups", "users"]));
+    assert_eq!(trainer["managed_by"], Value::Null);
+    let helpdesk = roles["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["code"] == "helpdesk"))
+        .expect("helpdesk");
+    assert_eq!(helpdesk["managed_by"], FILE, "{helpdesk}");
 }
 
 /// A managed object left out of the descriptor is kept and handed over to the runtime.

@@ -16,12 +16,21 @@ use crate::error::Error;
 #[utoipa::path(get, path = "/api/v1/{tenant}/roles", tag = "roles", operation_id = "roles_list",
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses(
-        (status = 200, description = "`{items: [RoleView]}`", body = serde_json::Value),
+        (status = 200, description = "`{items: [RoleView + managed_by]}`: `managed_by` is the descriptor file that manages the role (its rights are then edited there, X9), `null` for a role made at run time", body = serde_json::Value),
     ))]
 pub async fn list(State(state): State<AppState>, access: Access) -> Result<Json<Value>, Error> {
-    Ok(Json(
-        json!({ "items": roles::list(&state.db, access.tenant).await? }),
-    ))
+    let all = roles::list(&state.db, access.tenant).await?;
+    let mut managed = crate::tenancy::ownership::managed_roles(&state.db, access.tenant).await?;
+    let items: Vec<Value> = all
+        .into_iter()
+        .map(|r| {
+            let managed_by = managed.remove(&r.code);
+            let mut v = json!(r);
+            v["managed_by"] = json!(managed_by);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
 }
 
 /// `POST …/roles`
