@@ -16,18 +16,19 @@ use std::fmt;
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+mod render;
+mod tables;
+
+pub(crate) use render::render;
+use tables::{code_of, same, uuid_of};
+
 use super::descriptor::TenantDescriptor;
-use crate::store::entity::{
-    catalogs, departments, enrollment_profiles, executions, import_configurations,
-    learning_activities, organisation_units, organisations, role_rights, roles, tenants,
-    user_groups,
-};
-use crate::store::{TenantId, TenantOwned};
+use crate::store::TenantId;
+use crate::store::entity::{role_rights, tenants};
 
 /// What applying does (or did) to one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,85 +163,6 @@ impl Plan {
     /// Whether applying would change nothing (`tenant plan` exits 0).
     pub fn is_unchanged(&self) -> bool {
         !self.lines.iter().any(ReportLine::is_change)
-    }
-}
-
-/// The plan as `tenant plan` prints it and `serve` logs it.
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        render(f, &self.slug, &self.file, &self.lines)
-    }
-}
-
-/// Renders plan lines: the tenant and its file, every object that changes with each field
-/// before → after, the others one line each, then a count of the unchanged ones.
-pub(crate) fn render(
-    f: &mut fmt::Formatter<'_>,
-    slug: &str,
-    file: &str,
-    lines: &[ReportLine],
-) -> fmt::Result {
-    let changes = lines.iter().filter(|l| l.is_change()).count();
-    write!(f, "{slug} ({file}): ")?;
-    if changes == 0 {
-        writeln!(f, "no changes")?;
-    } else {
-        writeln!(f, "{changes} change{}", if changes == 1 { "" } else { "s" })?;
-    }
-    let mut unchanged = 0;
-    for l in lines {
-        match &l.outcome {
-            Outcome::Unchanged => unchanged += 1,
-            Outcome::Updated(_) => {
-                writeln!(f, "  {} {}: changed", l.kind, l.code)?;
-                for c in &l.changes {
-                    diff_lines(f, &c.field, &c.before, &c.after)?;
-                }
-            }
-            _ => writeln!(f, "  {l}")?,
-        }
-    }
-    if unchanged > 0 {
-        writeln!(f, "  {unchanged} unchanged")?;
-    }
-    Ok(())
-}
-
-/// `field: before → after`; objects (tenant settings) go down to the keys that differ.
-fn diff_lines(
-    f: &mut fmt::Formatter<'_>,
-    field: &str,
-    before: &Value,
-    after: &Value,
-) -> fmt::Result {
-    if let (Value::Object(b), Value::Object(a)) = (before, after) {
-        let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
-        for k in keys {
-            let (x, y) = (
-                b.get(k).unwrap_or(&Value::Null),
-                a.get(k).unwrap_or(&Value::Null),
-            );
-            if x != y {
-                diff_lines(f, &format!("{field}.{k}"), x, y)?;
-            }
-        }
-        return Ok(());
-    }
-    writeln!(f, "    {field}: {} → {}", shown(before), shown(after))
-}
-
-fn shown(v: &Value) -> String {
-    match v {
-        Value::Null => "(none)".into(),
-        Value::String(s) => format!("{s:?}"),
-        Value::Array(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-                .collect();
-            format!("[{}]", parts.join(", "))
-        }
-        other => other.to_string(),
     }
 }
 
@@ -458,115 +380,6 @@ pub(crate) fn descriptor_hash(descriptor: &Value) -> String {
     hex(&Sha256::digest(descriptor.to_string().as_bytes()))
 }
 
-impl Table {
-    fn kind(self) -> &'static str {
-        match self {
-            Table::Catalogs => "catalog",
-            Table::Organisations => "organisation",
-            Table::Departments => "department",
-            Table::Units => "organisation unit",
-            Table::Roles => "role",
-            Table::Groups => "user group",
-            Table::Profiles => "enrollment profile",
-            Table::Imports => "import configuration",
-            Table::Activities => "learning activity",
-            Table::Executions => "execution",
-        }
-    }
-
-    /// The codes of this kind in a descriptor as stored with the tenant (JSON).
-    fn codes_in(self, descriptor: &Value) -> BTreeSet<String> {
-        let list = |v: &Value, key: &str| -> Vec<Value> {
-            v.get(key)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let nested = |outer: &str, inner: &str| -> Vec<Value> {
-            list(descriptor, outer)
-                .iter()
-                .flat_map(|o| list(o, inner))
-                .collect()
-        };
-        let items = match self {
-            Table::Catalogs => list(descriptor, "catalogs"),
-            Table::Organisations => list(descriptor, "organisations"),
-            Table::Departments => nested("organisations", "departments"),
-            Table::Units => list(descriptor, "organisation_units"),
-            Table::Roles => list(descriptor, "roles"),
-            Table::Groups => list(descriptor, "user_groups"),
-            Table::Profiles => list(descriptor, "enrollment_profiles"),
-            Table::Imports => list(descriptor, "imports"),
-            Table::Activities => list(descriptor, "learning_activities"),
-            Table::Executions => nested("learning_activities", "executions"),
-        };
-        items
-            .iter()
-            .filter_map(|i| i.get("code").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    }
-
-    /// Every row of this table in the tenant, as JSON objects.
-    async fn rows<C: ConnectionTrait>(
-        self,
-        db: &C,
-        tenant: TenantId,
-    ) -> crate::Result<Vec<Map<String, Value>>> {
-        match self {
-            Table::Catalogs => rows_of::<catalogs::Entity, _>(db, tenant).await,
-            Table::Organisations => rows_of::<organisations::Entity, _>(db, tenant).await,
-            Table::Departments => rows_of::<departments::Entity, _>(db, tenant).await,
-            Table::Units => rows_of::<organisation_units::Entity, _>(db, tenant).await,
-            Table::Roles => rows_of::<roles::Entity, _>(db, tenant).await,
-            Table::Groups => rows_of::<user_groups::Entity, _>(db, tenant).await,
-            Table::Profiles => rows_of::<enrollment_profiles::Entity, _>(db, tenant).await,
-            Table::Imports => rows_of::<import_configurations::Entity, _>(db, tenant).await,
-            Table::Activities => rows_of::<learning_activities::Entity, _>(db, tenant).await,
-            Table::Executions => rows_of::<executions::Entity, _>(db, tenant).await,
-        }
-    }
-}
-
-async fn rows_of<E, C>(db: &C, tenant: TenantId) -> crate::Result<Vec<Map<String, Value>>>
-where
-    E: TenantOwned,
-    E::Model: Serialize,
-    C: ConnectionTrait,
-{
-    let mut out = Vec::new();
-    for model in tenant.find::<E>().all(db).await? {
-        if let Value::Object(fields) = serde_json::to_value(&model).map_err(anyhow::Error::from)? {
-            out.push(fields);
-        }
-    }
-    Ok(out)
-}
-
-fn uuid_of(fields: &Map<String, Value>) -> Uuid {
-    fields
-        .get("id")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_default()
-}
-
-fn code_of(fields: &Map<String, Value>) -> String {
-    fields
-        .get("code")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// JSON values as stored may differ in representation from the desired ones (e.g. a JSON
-/// column holding `null` versus a missing value); compare them as values.
-fn same(old: Option<&Value>, new: &Value) -> bool {
-    match old {
-        Some(old) => old == new,
-        None => new.is_null(),
-    }
-}
-
 /// A declared row: code, columns, and for trees `Some(parent code)`.
 type Declared = (String, Map<String, Value>, Option<Option<String>>);
 
@@ -753,88 +566,5 @@ impl Planner {
             }
         }
         Ok(steps)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plan_of(lines: Vec<ReportLine>) -> Plan {
-        Plan {
-            tenant: TenantId(Uuid::nil()),
-            slug: "acme".into(),
-            file: "tenants/acme.yaml".into(),
-            lines,
-            tenant_row: None,
-            steps: Vec::new(),
-            rights: Vec::new(),
-            bump_policy: false,
-        }
-    }
-
-    /// X9: what `tenant plan` prints and `serve` logs before applying.
-    #[test]
-    fn x9_plan_renders_each_changed_field_before_and_after() {
-        let plan = plan_of(vec![
-            line("tenant", "acme", Outcome::Unchanged),
-            ReportLine {
-                kind: "catalog",
-                code: "SALES".into(),
-                outcome: Outcome::Updated(vec!["name".into()]),
-                changes: vec![FieldChange {
-                    field: "name".into(),
-                    before: json!("Sales"),
-                    after: json!("Sales & Marketing"),
-                }],
-            },
-            ReportLine {
-                kind: "role",
-                code: "admin".into(),
-                outcome: Outcome::Updated(vec!["rights".into()]),
-                changes: vec![FieldChange {
-                    field: "rights".into(),
-                    before: json!(["roles", "users"]),
-                    after: json!(["user_groups", "users"]),
-                }],
-            },
-            ReportLine {
-                kind: "tenant",
-                code: "acme".into(),
-                outcome: Outcome::Updated(vec!["registration".into()]),
-                changes: vec![FieldChange {
-                    field: "registration".into(),
-                    before: json!({"flow": "email_confirmation", "captcha": true}),
-                    after: json!({"flow": "immediate", "captcha": true}),
-                }],
-            },
-            line("catalog", "NEW", Outcome::Created),
-            line("user group", "LOCAL", Outcome::Kept),
-        ]);
-        assert!(!plan.is_unchanged());
-        assert_eq!(
-            plan.to_string(),
-            "acme (tenants/acme.yaml): 4 changes\n\
-             \x20 catalog SALES: changed\n\
-             \x20   name: \"Sales\" → \"Sales & Marketing\"\n\
-             \x20 role admin: changed\n\
-             \x20   rights: [roles, users] → [user_groups, users]\n\
-             \x20 tenant acme: changed\n\
-             \x20   registration.flow: \"email_confirmation\" → \"immediate\"\n\
-             \x20 catalog NEW: created\n\
-             \x20 user group LOCAL: not in descriptor, made at run time (kept)\n\
-             \x20 1 unchanged\n"
-        );
-        let quiet = plan_of(vec![
-            line("tenant", "acme", Outcome::Unchanged),
-            line("user group", "LOCAL", Outcome::Kept),
-        ]);
-        assert!(quiet.is_unchanged());
-        assert_eq!(
-            quiet.to_string(),
-            "acme (tenants/acme.yaml): no changes\n\
-             \x20 user group LOCAL: not in descriptor, made at run time (kept)\n\
-             \x20 1 unchanged\n"
-        );
     }
 }
