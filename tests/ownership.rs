@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use roster::store::entity::{catalogs, role_rights, roles, user_groups};
 use roster::tenancy::apply::{Outcome, apply};
 use roster::tenancy::parse_descriptor;
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -366,5 +366,63 @@ async fn x9_objects_left_out_of_the_descriptor_become_editable() {
         .await;
     assert_eq!(status, StatusCode::OK, "{c}");
     let again = apply(&w.t.db, &descriptor(&without)).await.expect("again");
+    assert!(again.is_unchanged(), "{:#?}", again.lines);
+}
+
+/// X9, upgrading: rows applied before `managed_by` existed carry none. The next apply adopts
+/// those whose code the tenant's last applied descriptor declared (the plan shows the owner
+/// arriving); rows made at run time stay run-time objects.
+#[tokio::test]
+async fn x9_rows_from_before_ownership_are_adopted_by_their_descriptor() {
+    let (w, token) = owned().await;
+    let (status, g) = w
+        .call(
+            "POST",
+            "/api/v1/acme/user-groups",
+            Some(&token),
+            Some(json!({"code": "local", "name": "Local"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    // The database as the migration leaves it: no row knows its owner.
+    for table in roster_migrations::m20261206_000001_managed_by::MANAGED_TABLES {
+        w.t.db
+            .execute_unprepared(&format!("UPDATE {table} SET managed_by = NULL"))
+            .await
+            .expect("forget owners");
+    }
+    let plan = roster::tenancy::plan::plan(&w.t.db, &descriptor(OWNED), FILE)
+        .await
+        .expect("plan");
+    let sales = plan
+        .lines
+        .iter()
+        .find(|l| l.kind == "user group" && l.code == "sales")
+        .expect("sales");
+    assert_eq!(sales.outcome, Outcome::Updated(vec!["managed_by".into()]));
+    assert!(
+        plan.to_string()
+            .contains("    managed_by: (none) → \"tenants/acme.yaml\"\n"),
+        "{plan}"
+    );
+    let report = apply(&w.t.db, &descriptor(OWNED)).await.expect("apply");
+    assert!(
+        report
+            .lines
+            .iter()
+            .any(|l| l.code == "local" && l.outcome == Outcome::Kept),
+        "{:#?}",
+        report.lines
+    );
+    let id = id_in(&w, &token, "/api/v1/acme/user-groups", "sales").await;
+    refused(
+        &w,
+        &token,
+        "PATCH",
+        &format!("/api/v1/acme/user-groups/{id}"),
+        Some(json!({"name": "Verkoop"})),
+    )
+    .await;
+    let again = apply(&w.t.db, &descriptor(OWNED)).await.expect("again");
     assert!(again.is_unchanged(), "{:#?}", again.lines);
 }
