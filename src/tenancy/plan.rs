@@ -426,11 +426,14 @@ impl Planner {
             fields.insert("managed_by".into(), json!(self.file));
             let Some(old) = by_code.remove(&code) else {
                 let id = ids[&code];
-                let parent_id = fields
-                    .insert("parent_id".into(), Value::Null)
-                    .and_then(|v| v.as_str().and_then(|s| s.parse().ok()));
-                if parent.is_none() {
-                    fields.remove("parent_id");
+                // A new row goes in without its parent; execute sets parents once every new
+                // row exists, so the file's order does not matter.
+                let parent_id = match fields.remove("parent_id") {
+                    Some(Value::String(p)) => p.parse().ok(),
+                    _ => None,
+                };
+                if parent.is_some() {
+                    fields.insert("parent_id".into(), Value::Null);
                 }
                 let mut row = fields;
                 row.insert("id".into(), json!(id));
