@@ -300,6 +300,16 @@ async fn x9_reapply_leaves_everything_made_at_run_time() {
         .collect();
     assert!(changed.is_empty(), "nothing else changes: {changed:#?}");
 
+    // Applying it again changes nothing either: the run-time group is not adopted because the
+    // descriptor applied last declared its code.
+    let again = apply(&w.t.db, &descriptor(&later)).await.expect("again");
+    let changed: Vec<_> = again
+        .lines
+        .iter()
+        .filter(|l| l.is_change() && l.outcome != Outcome::Conflict)
+        .collect();
+    assert!(changed.is_empty(), "{changed:#?}");
+
     // Untouched: names, rights, ownership.
     let local = w
         .tenant

@@ -177,7 +177,13 @@ pub async fn plan<C: ConnectionTrait>(
         .one(db)
         .await?;
     let (tenant, previous) = match &existing {
-        Some(row) => (TenantId(row.id), row.descriptor.clone()),
+        // Rows from before ownership are adopted only while no row of the tenant has an owner
+        // yet: afterwards a row without one was made at run time, even when its code is in
+        // the descriptor applied last (a conflict reported then).
+        Some(row) if !Table::any_owned(db, TenantId(row.id)).await? => {
+            (TenantId(row.id), row.descriptor.clone())
+        }
+        Some(row) => (TenantId(row.id), Value::Null),
         None => (TenantId(Uuid::now_v7()), Value::Null),
     };
     let mut p = Planner {
@@ -386,7 +392,8 @@ type Declared = (String, Map<String, Value>, Option<Option<String>>);
 struct Planner {
     tenant: TenantId,
     file: String,
-    /// The descriptor the tenant last applied (JSON), to adopt rows from before ownership.
+    /// The descriptor the tenant last applied (JSON), to adopt rows from before ownership;
+    /// `null` once the tenant has owned rows.
     previous: Value,
     lines: Vec<ReportLine>,
     steps: Vec<Step>,

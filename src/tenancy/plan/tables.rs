@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::{ConnectionTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -63,6 +64,45 @@ impl Table {
             .collect()
     }
 
+    /// Every table, in the order apply writes them.
+    const ALL: [Table; 10] = [
+        Table::Catalogs,
+        Table::Organisations,
+        Table::Departments,
+        Table::Units,
+        Table::Roles,
+        Table::Groups,
+        Table::Profiles,
+        Table::Imports,
+        Table::Activities,
+        Table::Executions,
+    ];
+
+    /// Whether any row of `tenant` in any of these tables has an owner (`managed_by`).
+    pub(super) async fn any_owned<C: ConnectionTrait>(
+        db: &C,
+        tenant: TenantId,
+    ) -> crate::Result<bool> {
+        for table in Table::ALL {
+            let owned = match table {
+                Table::Catalogs => owned_of::<catalogs::Entity, _>(db, tenant).await?,
+                Table::Organisations => owned_of::<organisations::Entity, _>(db, tenant).await?,
+                Table::Departments => owned_of::<departments::Entity, _>(db, tenant).await?,
+                Table::Units => owned_of::<organisation_units::Entity, _>(db, tenant).await?,
+                Table::Roles => owned_of::<roles::Entity, _>(db, tenant).await?,
+                Table::Groups => owned_of::<user_groups::Entity, _>(db, tenant).await?,
+                Table::Profiles => owned_of::<enrollment_profiles::Entity, _>(db, tenant).await?,
+                Table::Imports => owned_of::<import_configurations::Entity, _>(db, tenant).await?,
+                Table::Activities => owned_of::<learning_activities::Entity, _>(db, tenant).await?,
+                Table::Executions => owned_of::<executions::Entity, _>(db, tenant).await?,
+            };
+            if owned {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Every row of this table in the tenant, as JSON objects.
     pub(super) async fn rows<C: ConnectionTrait>(
         self,
@@ -82,6 +122,19 @@ impl Table {
             Table::Executions => rows_of::<executions::Entity, _>(db, tenant).await,
         }
     }
+}
+
+async fn owned_of<E, C>(db: &C, tenant: TenantId) -> crate::Result<bool>
+where
+    E: TenantOwned,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let owned = tenant
+        .find::<E>()
+        .filter(Expr::col(Alias::new("managed_by")).is_not_null());
+    let n = PaginatorTrait::count(owned, db).await?;
+    Ok(n > 0)
 }
 
 async fn rows_of<E, C>(db: &C, tenant: TenantId) -> crate::Result<Vec<Map<String, Value>>>
