@@ -18,11 +18,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::plan::{Table, Write, descriptor_hash, line, obj};
-
 use super::descriptor::{
     Branding, Features, Login, MailSettings, PasswordPolicy, Registration, TenantDescriptor,
 };
+use super::plan::{Table, Write, descriptor_hash, line, obj};
 use crate::store::entity::{
     catalogs, departments, enrollment_profiles, executions, import_configurations,
     learning_activities, organisation_units, organisations, role_rights, roles, tenants,
