@@ -229,3 +229,74 @@ async fn admin_add_prints_a_link_and_token_issue_acts_as_that_admin() {
         crate::authz::call(&state, "GET", "/api/v1/acme/me", Some(&token), None).await;
     assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
 }
+
+/// X9: `tenant plan` says what `apply` would change, writes nothing, and exits 0 when nothing
+/// would change, 3 when something would.
+#[tokio::test]
+async fn x9_plan_exits_0_when_applied_and_3_with_a_change() {
+    let t = TestDb::empty().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("acme.yaml");
+    std::fs::write(&file, MINIMAL).expect("write");
+    let path = file.to_str().expect("utf-8").to_owned();
+    let url = t.url.clone();
+    let (fresh, apply, same) = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            (
+                roster(&url, &["tenant", "plan", &path]),
+                roster(&url, &["tenant", "apply", &path]),
+                roster(&url, &["tenant", "plan", &path]),
+            )
+        }
+    })
+    .await
+    .expect("join");
+    let out = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(fresh.status.code(), Some(3), "{}", out(&fresh));
+    assert!(
+        out(&fresh).contains("catalog MAIN: created"),
+        "{}",
+        out(&fresh)
+    );
+    assert!(
+        apply.status.success(),
+        "{}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    assert_eq!(same.status.code(), Some(0), "{}", out(&same));
+    assert!(
+        out(&same).starts_with(&format!("acme ({path}): no changes")),
+        "{}",
+        out(&same)
+    );
+
+    std::fs::write(
+        &file,
+        MINIMAL.replacen("    name: Sales\n", "    name: Sales & Marketing\n", 1),
+    )
+    .expect("write");
+    let url = t.url.clone();
+    let (changed, again) = tokio::task::spawn_blocking(move || {
+        (
+            roster(&url, &["tenant", "plan", &path]),
+            roster(&url, &["tenant", "plan", &path]),
+        )
+    })
+    .await
+    .expect("join");
+    assert_eq!(changed.status.code(), Some(3), "{}", out(&changed));
+    let text = out(&changed);
+    assert!(text.contains("1 change\n"), "{text}");
+    assert!(text.contains("  catalog SALES: changed\n"), "{text}");
+    assert!(
+        text.contains("    name: \"Sales\" → \"Sales & Marketing\"\n"),
+        "{text}"
+    );
+    assert_eq!(
+        again.status.code(),
+        Some(3),
+        "plan writes nothing: {}",
+        out(&again)
+    );
+}

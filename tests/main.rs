@@ -22,5 +22,6 @@ mod import;
 mod isolation;
 mod jobs;
 mod migrations;
+mod ownership;
 mod portal;
 mod shipped_tenants;

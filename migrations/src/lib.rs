@@ -16,6 +16,7 @@ pub use sea_orm_migration::MigratorTrait;
 
 pub mod m20261123_000001_initial;
 pub mod m20261203_000001_import_row_runs;
+pub mod m20261206_000001_managed_by;
 
 /// Runs Roster's migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261203_000001_import_row_runs::Migration),
+            Box::new(m20261206_000001_managed_by::Migration),
         ]
     }
 }

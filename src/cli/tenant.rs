@@ -1,4 +1,4 @@
-//! `roster tenant …`: validate, apply and list tenants (T2).
+//! `roster tenant …`: validate, plan (X9), apply and list tenants (T2).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +23,14 @@ pub enum TenantCommand {
     /// Validate, then create or update each tenant; prints created / updated / unchanged per
     /// object. Nothing is applied unless every descriptor is valid.
     Apply {
+        /// Descriptor files, or directories of *.yaml files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Validate, then print per tenant what `apply` would change (created, changed fields
+    /// before → after, kept) without writing; exit 0 when nothing would change, 3 when
+    /// something would (X9).
+    Plan {
         /// Descriptor files, or directories of *.yaml files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -69,6 +77,35 @@ pub async fn run(cmd: TenantCommand, settings: &Settings) -> anyhow::Result<Exit
             crate::store::migrate(&db).await?;
             apply_all(&db, &loaded, true).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        TenantCommand::Plan { paths } => {
+            let loaded = match tenancy::load_all(&paths) {
+                Ok(l) => l,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("{} problem(s) found; nothing planned", problems.len());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let db = crate::store::connect(&settings.database_url).await?;
+            crate::store::migrate(&db).await?;
+            let mut unchanged = true;
+            for d in &loaded {
+                let file = d.file.display().to_string();
+                let plan = tenancy::plan::plan(&db, &d.descriptor, &file)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+                print!("{plan}");
+                unchanged &= plan.is_unchanged();
+            }
+            // X9: like `terraform plan -detailed-exitcode`.
+            Ok(if unchanged {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
         }
         TenantCommand::List => {
             let db = crate::store::connect(&settings.database_url).await?;
@@ -120,7 +157,8 @@ pub async fn apply_all(
 ) -> anyhow::Result<Vec<(String, TenantId)>> {
     let mut applied = Vec::new();
     for d in loaded {
-        let report = tenancy::apply::apply(db, &d.descriptor)
+        let file = d.file.display().to_string();
+        let report = tenancy::apply::apply_file(db, &d.descriptor, &file)
             .await
             .map_err(|e| anyhow::anyhow!("{}: {e}", d.file.display()))?;
         if verbose {
@@ -129,11 +167,7 @@ pub async fn apply_all(
                 println!("  {line}");
             }
         } else {
-            let changed = report
-                .lines
-                .iter()
-                .filter(|l| !matches!(l.outcome, tenancy::apply::Outcome::Unchanged))
-                .count();
+            let changed = report.lines.iter().filter(|l| l.is_change()).count();
             tracing::info!(tenant.slug = %d.descriptor.slug, objects = report.lines.len(), changed, "tenant applied");
         }
         applied.push((d.descriptor.slug.clone(), report.tenant));

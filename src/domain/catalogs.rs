@@ -17,6 +17,7 @@ use crate::authz::{Permit, Right};
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{catalogs, user_catalogs};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// A catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -29,6 +30,9 @@ pub struct Catalog {
     pub name: String,
     /// Users in the catalog.
     pub users: u64,
+    /// X9: the descriptor file that manages the catalog (renamed there); `None` for one made
+    /// at run time.
+    pub managed_by: Option<String>,
 }
 
 /// A new catalog.
@@ -64,6 +68,7 @@ async fn view(
         code: c.code,
         name: c.name,
         users,
+        managed_by: c.managed_by,
     })
 }
 
@@ -115,6 +120,7 @@ pub async fn create(
         name: Set(new.name.trim().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -149,6 +155,7 @@ pub async fn rename(
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("catalog".into()))?;
+    refuse_if_managed("catalog", &current.code, current.managed_by.as_deref())?;
     let mut errors = Vec::new();
     check_name(&r.name, &mut errors);
     if !errors.is_empty() {

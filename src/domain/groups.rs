@@ -19,6 +19,7 @@ use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{user_group_members, user_groups};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// Most characters of a group code.
 pub const CODE_MAX: usize = 64;
@@ -54,6 +55,9 @@ pub struct GroupView {
     pub name: String,
     /// How many users belong to it.
     pub members: u64,
+    /// X9: the descriptor file that manages the group (edits are refused, 409); `null` for a
+    /// group made at run time.
+    pub managed_by: Option<String>,
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
@@ -136,6 +140,7 @@ fn view(g: user_groups::Model, members: u64) -> GroupView {
         code: g.code,
         name: g.name,
         members,
+        managed_by: g.managed_by,
     }
 }
 
@@ -227,6 +232,7 @@ pub async fn create(
         name: Set(name.clone()),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -268,6 +274,7 @@ pub async fn rename(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("user group".into()))?;
+    refuse_if_managed("user group", &g.code, g.managed_by.as_deref())?;
     let members = members_of(&txn, ctx.tenant, id).await?;
     if g.name == name {
         return Ok(view(g, members));
@@ -307,6 +314,7 @@ pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("user group".into()))?;
+    refuse_if_managed("user group", &g.code, g.managed_by.as_deref())?;
     let members = members_of(&txn, ctx.tenant, id).await?;
     if members > 0 {
         let noun = if members == 1 { "member" } else { "members" };

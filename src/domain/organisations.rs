@@ -20,6 +20,7 @@ use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{departments, employments, organisations, users};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// An organisation as the API and the back office show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -36,6 +37,9 @@ pub struct Organisation {
     pub departments: u64,
     /// Number of active employments (U8).
     pub employed: u64,
+    /// X9: the descriptor file that manages it (edits are refused, 409); `null` when made at
+    /// run time.
+    pub managed_by: Option<String>,
 }
 
 /// A new organisation.
@@ -79,6 +83,9 @@ pub struct Department {
     pub parent_code: Option<String>,
     /// Number of active employments in it (U8).
     pub employed: u64,
+    /// X9: the descriptor file that manages it (edits are refused, 409); `null` when made at
+    /// run time.
+    pub managed_by: Option<String>,
 }
 
 /// A new department.
@@ -179,6 +186,7 @@ async fn view<C: ConnectionTrait>(
         active: o.active,
         departments,
         employed,
+        managed_by: o.managed_by,
     })
 }
 
@@ -260,6 +268,7 @@ pub async fn create(
         active: Set(new.active.unwrap_or(true)),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -289,6 +298,7 @@ pub async fn update(
     permit.require(Right::Organisations)?;
     let ctx = permit.ctx();
     let current = find(db, ctx.tenant, id).await?;
+    refuse_if_managed("organisation", &current.code, current.managed_by.as_deref())?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
         && check_code(code, &mut errors)
@@ -352,6 +362,7 @@ pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate
     permit.require(Right::Organisations)?;
     let ctx = permit.ctx();
     let o = find(db, ctx.tenant, id).await?;
+    refuse_if_managed("organisation", &o.code, o.managed_by.as_deref())?;
     let employed =
         active_employments(db, ctx.tenant, employments::Column::OrganisationId, id).await?;
     let members = ctx
@@ -410,6 +421,7 @@ async fn department_views<C: ConnectionTrait>(
             name: d.name,
             parent_id: d.parent_id,
             employed,
+            managed_by: d.managed_by,
         });
     }
     Ok(out)
@@ -559,6 +571,7 @@ pub async fn create_department(
         parent_id: Set(new.parent_id),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -591,6 +604,7 @@ pub async fn update_department(
     permit.require(Right::Organisations)?;
     let ctx = permit.ctx();
     let current = find_department(db, ctx.tenant, id).await?;
+    refuse_if_managed("department", &current.code, current.managed_by.as_deref())?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
         && check_code(code, &mut errors)
@@ -660,6 +674,7 @@ pub async fn delete_department(
     permit.require(Right::Organisations)?;
     let ctx = permit.ctx();
     let d = find_department(db, ctx.tenant, id).await?;
+    refuse_if_managed("department", &d.code, d.managed_by.as_deref())?;
     let employed =
         active_employments(db, ctx.tenant, employments::Column::DepartmentId, id).await?;
     if employed > 0 {

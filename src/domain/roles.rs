@@ -16,6 +16,7 @@ use crate::authz::grant::Holdings;
 use crate::authz::{Permit, Right};
 use crate::error::{Error, FieldError};
 use crate::store::entity::{role_rights, roles};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// A role with its rights.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -32,6 +33,9 @@ pub struct RoleView {
     pub is_administrator: bool,
     /// Rights, sorted.
     pub rights: Vec<String>,
+    /// X9: the descriptor file that manages the role (its rights are edited there); `None`
+    /// for a role made at run time.
+    pub managed_by: Option<String>,
 }
 
 /// Every role of the tenant with its rights.
@@ -59,6 +63,7 @@ pub async fn list(db: &DatabaseConnection, permit: &Permit) -> crate::Result<Vec
                 scope: r.scope,
                 is_administrator: r.is_administrator,
                 rights: held,
+                managed_by: r.managed_by,
             }
         })
         .collect())
@@ -103,6 +108,7 @@ pub async fn set_rights(
         .one(&txn)
         .await?
         .ok_or_else(|| Error::NotFound("role".into()))?;
+    refuse_if_managed("role", &role.code, role.managed_by.as_deref())?;
     let held: BTreeSet<String> = ctx
         .tenant
         .find::<role_rights::Entity>()
@@ -164,6 +170,7 @@ pub async fn set_rights(
         scope: role.scope,
         is_administrator: role.is_administrator,
         rights: wanted.into_iter().collect(),
+        managed_by: role.managed_by,
     })
 }
 
@@ -292,6 +299,7 @@ pub async fn create(
         description: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -23,6 +23,7 @@ use crate::authz::Scope;
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::{organisation_units, role_assignments, users};
+use crate::tenancy::ownership::refuse_if_managed;
 
 /// An organisation unit with the units below it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -42,6 +43,9 @@ pub struct Unit {
     /// Units directly below, by code.
     #[schema(no_recursion)]
     pub children: Vec<Unit>,
+    /// X9: the descriptor file that manages it (edits are refused, 409); `null` when made at
+    /// run time.
+    pub managed_by: Option<String>,
 }
 
 /// A new organisation unit.
@@ -124,6 +128,7 @@ impl Forest {
             is_sub_tenant: unit.is_sub_tenant,
             users: counts.get(&unit.id).copied().unwrap_or(0),
             children: children.iter().map(|c| self.node(c, counts)).collect(),
+            managed_by: unit.managed_by.clone(),
         }
     }
 }
@@ -249,6 +254,7 @@ pub async fn create(db: &DatabaseConnection, permit: &Permit, new: NewUnit) -> c
         is_sub_tenant: Set(new.is_sub_tenant),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -291,6 +297,11 @@ pub async fn update(
     let scope = &permit.scope(db, Right::Organisations).await?;
     let forest = Forest::load(db, ctx.tenant, scope).await?;
     let current = forest.get(id)?.clone();
+    refuse_if_managed(
+        "organisation unit",
+        &current.code,
+        current.managed_by.as_deref(),
+    )?;
     let mut errors = Vec::new();
     if let Some(code) = &patch.code
         && check_code(code, &mut errors)
@@ -412,6 +423,7 @@ pub async fn delete(db: &DatabaseConnection, permit: &Permit, id: Uuid) -> crate
     let scope = &permit.scope(db, Right::Organisations).await?;
     let forest = Forest::load(db, ctx.tenant, scope).await?;
     let unit = forest.get(id)?.clone();
+    refuse_if_managed("organisation unit", &unit.code, unit.managed_by.as_deref())?;
     if forest.is_anchor(&unit) {
         return Err(Error::Forbidden(format!(
             "organisation unit `{}` is the top of your scope; only an administrator above it can \

@@ -189,6 +189,8 @@ impl FileDepartments {
                 .col_expr(departments::Column::ParentId, Expr::value(parent_id))
                 .col_expr(departments::Column::UpdatedAt, Expr::value(now))
                 .filter(departments::Column::Id.eq(*id))
+                // X9: a department a descriptor declares is managed by it; imports leave it.
+                .filter(departments::Column::ManagedBy.is_null())
                 .exec(db)
                 .await?;
         }

@@ -117,15 +117,21 @@ fn plan(row: &Row, s: Option<&Stored>, env: &Env<'_>, d: &mut Diff) -> Result<()
         ));
     }
     let mut ops = HrOps::default();
+    // X9: a department a descriptor manages keeps its declared name and parent; the import
+    // leaves them (and does not report them as changes).
+    let managed = stored_dept.is_some_and(|x| x.managed);
     if let Some(c) = &code {
         let name = row.text(F::DepartmentName).map(str::to_owned);
         if let (Some(n), Some(dept)) = (&name, stored_dept)
             && *n != dept.name
+            && !managed
         {
             change(d, "DepartmentName", dept.name.clone(), n.clone());
         }
         ops.department = Some((c.clone(), org, name));
-        if let Cell::Value(_) | Cell::Empty = row.get(F::ParentDepartmentCode) {
+        if let Cell::Value(_) | Cell::Empty = row.get(F::ParentDepartmentCode)
+            && !managed
+        {
             let old = stored_dept
                 .and_then(|x| x.parent_id)
                 .and_then(|id| refs.department_codes.get(&id))
@@ -242,6 +248,8 @@ async fn department<C: ConnectionTrait>(
                 .col_expr(departments::Column::Name, Expr::value(n.clone()))
                 .col_expr(departments::Column::UpdatedAt, Expr::value(now))
                 .filter(departments::Column::Id.eq(d.id))
+                // X9: a department a descriptor declares is managed by it; imports leave it.
+                .filter(departments::Column::ManagedBy.is_null())
                 .exec(txn)
                 .await?;
         }
@@ -260,6 +268,7 @@ async fn department<C: ConnectionTrait>(
         parent_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        managed_by: Set(None),
     })
     .exec_without_returning(txn)
     .await?;

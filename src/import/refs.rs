@@ -63,6 +63,8 @@ pub struct Department {
     pub name: String,
     /// Parent department (the extra organisation layer).
     pub parent_id: Option<Uuid>,
+    /// X9: a tenant descriptor declares it; imports leave its name and parent as declared.
+    pub managed: bool,
 }
 
 /// Everything an import looks codes up in.
@@ -144,6 +146,7 @@ impl Refs {
                     organisation_id: d.organisation_id,
                     name: d.name,
                     parent_id: d.parent_id,
+                    managed: d.managed_by.is_some(),
                 },
             );
         }

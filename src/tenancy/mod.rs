@@ -4,6 +4,8 @@
 pub mod apply;
 pub mod branding;
 pub mod descriptor;
+pub mod ownership;
+pub mod plan;
 pub mod positions;
 pub mod validate;
 

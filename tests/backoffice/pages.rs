@@ -6,7 +6,7 @@ use http_body_util::BodyExt;
 use roster::domain::backoffice::{self, AccountPatch};
 use tower::ServiceExt;
 
-use crate::authz::{DESCRIPTOR, World, world};
+use crate::authz::{COMMS_LINE, DESCRIPTOR, World, world};
 
 /// One answer: status, `Location`, body (with minijinja's `&#x2f;` read as `/`).
 struct Answer {
@@ -235,8 +235,10 @@ async fn g1_a_group_with_members_is_not_deleted_and_the_page_says_why() {
 
 #[tokio::test]
 async fn b3_the_rights_tab_saves_and_goes_back_to_the_overview() {
-    let w = world(DESCRIPTOR).await;
+    // X9: `comms` is made at run time; a descriptor's role has no Save (see below).
+    let w = world(&DESCRIPTOR.replace(COMMS_LINE, "")).await;
     let (_, boss) = w.admin("boss", "customer_admin", None, None).await;
+    w.runtime_role(&boss, "comms", &["communication"]).await;
     let tab = get(&w, "/t/acme/backoffice/roles/comms", &boss).await;
     assert!(
         tab.body
@@ -426,4 +428,64 @@ async fn u8_the_departments_tab_shows_codes_and_parents() {
         row.contains("Team two") && row.contains("<code>D1</code>"),
         "{row}"
     );
+}
+
+/// X9: the back office shows what a descriptor manages, offers no Save or rename for it, and a
+/// forged post is refused with the file named.
+#[tokio::test]
+async fn x9_managed_roles_and_groups_show_their_file_and_offer_no_edit() {
+    let text = format!("{DESCRIPTOR}user_groups:\n  - {{code: sales, name: Sales team}}\n");
+    let w = world(&text).await;
+    let (_, boss) = w.admin("boss", "customer_admin", None, None).await;
+    w.runtime_role(&boss, "clerk", &["users"]).await;
+
+    let tab = get(&w, "/t/acme/backoffice/roles/comms", &boss).await;
+    assert_eq!(tab.status, StatusCode::OK);
+    assert!(
+        tab.body.contains("id=\"managed-by\"") && tab.body.contains("tenants/acme.yaml"),
+        "{}",
+        tab.body
+    );
+    assert!(
+        !tab.body.contains("value=\"stay\""),
+        "no Save: {}",
+        tab.body
+    );
+    assert!(
+        tab.body
+            .contains("value=\"communication\" checked disabled"),
+        "{}",
+        tab.body
+    );
+    let runtime = get(&w, "/t/acme/backoffice/roles/clerk", &boss).await;
+    assert!(
+        !runtime.body.contains("id=\"managed-by\""),
+        "{}",
+        runtime.body
+    );
+    assert!(runtime.body.contains("value=\"stay\""), "{}", runtime.body);
+    let overview = get(&w, "/t/acme/backoffice/roles", &boss).await;
+    assert!(
+        overview.body.contains("Managed by tenants/acme.yaml"),
+        "{}",
+        overview.body
+    );
+
+    let a = post(
+        &w,
+        "/t/acme/backoffice/roles/comms",
+        &boss,
+        "rights=communication&rights=reports&then=stay",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
+    assert!(a.body.contains("tenants/acme.yaml"), "{}", a.body);
+
+    let groups = get(&w, "/t/acme/backoffice/user-groups", &boss).await;
+    assert!(
+        groups.body.contains("Managed by tenants/acme.yaml"),
+        "{}",
+        groups.body
+    );
+    assert!(!groups.body.contains("/rename\""), "{}", groups.body);
 }

@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use super::{App, Browser, skip_on_postgres};
-use crate::authz::DESCRIPTOR;
+use crate::authz::{COMMS_LINE, DESCRIPTOR};
 
 const PASSWORD: &str = "Sunflower-Harbor-2931!";
 
@@ -219,8 +219,11 @@ async fn b3_g1_customer_admin_pages_groups_and_the_rights_tab() {
     if skip_on_postgres() {
         return;
     }
-    let app = App::start(DESCRIPTOR).await;
+    // X9: `comms` is made at run time, so its rights tab has Save buttons.
+    let app = App::start(&DESCRIPTOR.replace(COMMS_LINE, "")).await;
     app.admin("boss", "customer_admin", None, PASSWORD).await;
+    let (_, ops) = app.w.admin("ops", "customer_admin", None, None).await;
+    app.w.runtime_role(&ops, "comms", &["communication"]).await;
     let anna = app.w.user("anna-nl", Some("NL"), &["A"]).await;
     let b = Browser::open(&app, "customer").await;
     b.sign_in_backoffice("acme", "boss", PASSWORD).await;

@@ -311,3 +311,68 @@ async fn i2_cyclic_departments_are_errors() {
     );
     assert_eq!(k.users().await, 0);
 }
+
+/// X9: a department the descriptor declares is managed by it: an HR file naming it otherwise,
+/// or giving it another parent, leaves it as declared (apply would put it back) and does not
+/// report a change; departments the import itself made are still renamed and re-parented.
+#[tokio::test]
+async fn x9_hr_import_leaves_descriptor_departments_as_declared() {
+    let k = Kit::new().await;
+    let f = hr(&[
+        [
+            "M1", "Mia", "Mol", "", "ACME", "D2", "Renamed", "", "", "", "",
+        ],
+        [
+            "M2", "Max", "Mol", "", "ACME", "TEAM-N", "Team", "", "", "", "D1",
+        ],
+    ]);
+    let run = k
+        .run(f.as_bytes(), Some("HR"), None, Default::default())
+        .await;
+    assert_eq!(
+        run.outcomes(),
+        [Outcome::Created, Outcome::Created],
+        "{:#?}",
+        run.rows
+    );
+    let again = hr(&[
+        [
+            "M1", "Mia", "Mol", "", "ACME", "D2", "Renamed", "", "", "", "",
+        ],
+        [
+            "M2",
+            "Max",
+            "Mol",
+            "",
+            "ACME",
+            "TEAM-N",
+            "Team Noord",
+            "",
+            "",
+            "",
+            "D2",
+        ],
+    ]);
+    let run = k
+        .run(again.as_bytes(), Some("HR"), None, Default::default())
+        .await;
+    assert_eq!(
+        run.outcomes(),
+        [Outcome::Unchanged, Outcome::Updated],
+        "{:#?}",
+        run.rows
+    );
+    let all = k
+        .tenant
+        .find::<departments::Entity>()
+        .all(&k.t.db)
+        .await
+        .expect("departments");
+    let d1 = all.iter().find(|d| d.code == "D1").expect("D1");
+    let d2 = all.iter().find(|d| d.code == "D2").expect("D2");
+    assert_eq!(d2.name, "Team two", "declared name kept");
+    assert_eq!(d2.parent_id, Some(d1.id), "declared parent kept");
+    let team = all.iter().find(|d| d.code == "TEAM-N").expect("TEAM-N");
+    assert_eq!(team.name, "Team Noord");
+    assert_eq!(team.parent_id, Some(d2.id));
+}

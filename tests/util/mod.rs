@@ -134,3 +134,23 @@ registration:
   catalogs: [MAIN]
   allowed_domains: [acme.example, "*.acme.example"]
 "#;
+
+/// `yaml` without its top-level `key:` section (the key line and every indented line under it),
+/// e.g. to apply a descriptor that no longer declares some objects (X9 hand-over).
+pub fn without_section(yaml: &str, key: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in yaml.lines() {
+        if line.starts_with(&format!("{key}:")) {
+            skipping = true;
+            continue;
+        }
+        if skipping && (line.starts_with(' ') || line.starts_with('-')) {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}

@@ -23,6 +23,9 @@ pub struct Model {
     pub description: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// X9: the descriptor file that declares this row; `None` for a row made at run time.
+    #[sea_orm(column_type = "Text")]
+    pub managed_by: Option<String>,
 }
 
 /// Foreign keys of `roles`.

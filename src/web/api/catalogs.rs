@@ -54,6 +54,7 @@ pub async fn create(
         (status = 200, description = "Renamed", body = Catalog),
         (status = 404, description = "No such catalog", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rename(
     State(state): State<AppState>,

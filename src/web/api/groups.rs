@@ -65,6 +65,7 @@ pub async fn get(
         (status = 200, description = "Renamed", body = GroupView),
         (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rename(
     State(state): State<AppState>,
@@ -83,7 +84,7 @@ pub async fn rename(
     responses(
         (status = 204, description = "Deleted; refused with 409 while it has members (G1)"),
         (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Refused; the detail says why", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused; the detail says why, or a tenant descriptor manages it (X9: the detail names the file)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -73,6 +73,7 @@ pub async fn get(
         (status = 200, description = "Updated", body = Organisation),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, one entry per field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -93,7 +94,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted with its departments"),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Refused: users are employed there (the reason says how many)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: users are employed there (the reason says how many), or a tenant descriptor manages it (X9: the detail names the file)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -170,6 +171,7 @@ pub async fn get_department(
         (status = 200, description = "Updated", body = Department),
         (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (a parent that would make a cycle, a taken code …), one entry per field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_department(
     State(state): State<AppState>,
@@ -190,7 +192,7 @@ pub async fn update_department(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Refused: users are employed there or it has sub-departments", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: users are employed there or it has sub-departments, or a tenant descriptor manages it (X9: the detail names the file)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_department(
     State(state): State<AppState>,

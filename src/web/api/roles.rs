@@ -15,7 +15,7 @@ use crate::error::Error;
 #[utoipa::path(get, path = "/api/v1/{tenant}/roles", tag = "roles", operation_id = "roles_list",
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses(
-        (status = 200, description = "`{items: [RoleView]}`", body = serde_json::Value),
+        (status = 200, description = "`{items: [RoleView + managed_by]}`: `managed_by` is the descriptor file that manages the role (its rights are then edited there, X9), `null` for a role made at run time", body = serde_json::Value),
     ))]
 pub async fn list(State(state): State<AppState>, access: Permit) -> Result<Json<Value>, Error> {
     Ok(Json(
@@ -55,6 +55,7 @@ pub struct RightsBody {
         (status = 200, description = "Rights replaced; other instances follow within a second", body = RoleView),
         (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_rights(
     State(state): State<AppState>,

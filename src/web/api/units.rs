@@ -67,6 +67,7 @@ pub async fn get(
         (status = 200, description = "Updated", body = Unit),
         (status = 404, description = "No such unit within the caller's scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (a move that would make a cycle …), one entry per field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: a tenant descriptor manages it (X9); the detail names the descriptor file", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -85,7 +86,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such unit within the caller's scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Refused: users, child units or role anchors remain (the reason lists them)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: users, child units or role anchors remain (the reason lists them), or a tenant descriptor manages it (X9: the detail names the file)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -28,10 +28,16 @@ async fn overview(
 ) -> Result<Frame, PageError> {
     let frame = Frame::new(state, access, "roles").await?;
     let all = roles::list(&state.db, access).await?;
+    // X9: the roles a descriptor manages, by code, with its file.
+    let managed: std::collections::HashMap<String, String> = all
+        .iter()
+        .filter_map(|r| Some((r.code.clone(), r.managed_by.clone()?)))
+        .collect();
     let title = frame.text("right.roles");
     Ok(frame
         .set("title", title)
         .set("roles", all)
+        .set("managed", managed)
         .set("notice", notice(done)))
 }
 
@@ -129,8 +135,11 @@ async fn tab(
         })
         .collect();
     let title = role.name.clone();
+    // X9: a descriptor's role shows its file and no Save.
+    let managed_by = role.managed_by.clone();
     Ok(frame
         .set("title", title)
+        .set("managed_by", managed_by)
         .set("role", role)
         .set("rights", rights)
         .set("notice", notice(done)))
