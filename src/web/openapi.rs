@@ -30,6 +30,17 @@ pub const UNGUARDED: &[(&str, &str)] = &[
     ("PUT", "/api/v1/{tenant}/session/password"),
 ];
 
+/// Operations that hand out power, held to the grant rule (`authz::grant`, B3–B5).
+const GRANTING: &[(&str, &str)] = &[
+    ("POST", "/api/v1/{tenant}/backoffice-users"),
+    ("PUT", "/api/v1/{tenant}/backoffice-users/{id}/roles"),
+    ("PUT", "/api/v1/{tenant}/backoffice-users/{id}/catalogs"),
+    ("POST", "/api/v1/{tenant}/roles"),
+    ("PUT", "/api/v1/{tenant}/roles/{code}/rights"),
+    ("POST", "/api/v1/{tenant}/users"),
+    ("PATCH", "/api/v1/{tenant}/users/{id}"),
+];
+
 /// Routes that need a signed-in caller but no particular right.
 const SIGNED_IN: &[(&str, &str)] = &[("GET", "/api/v1/{tenant}/me")];
 
@@ -234,10 +245,18 @@ impl utoipa::Modify for Guarded {
         for (method, path, right) in GUARDED {
             if let Some(op) = operation_mut(doc, method, path) {
                 secure(op);
-                op.responses.responses.insert(
-                    "403".into(),
-                    problem_response(&format!("The caller lacks the `{right}` right")),
-                );
+                let text = if GRANTING.contains(&(*method, *path)) {
+                    format!(
+                        "The caller lacks the `{right}` right, or the grant would exceed what the \
+                         caller holds (roles beyond its reach, catalogs beyond its own, rights it \
+                         does not hold tenant-wide; the detail says which)"
+                    )
+                } else {
+                    format!("The caller lacks the `{right}` right")
+                };
+                op.responses
+                    .responses
+                    .insert("403".into(), problem_response(&text));
             }
         }
         for (method, path) in SIGNED_IN {
@@ -321,6 +340,18 @@ mod tests {
                 "{name} referenced but not defined"
             );
             start += at + 1;
+        }
+    }
+
+    #[test]
+    fn b5_every_granting_operation_is_a_guarded_route() {
+        for (method, path) in super::GRANTING {
+            assert!(
+                super::GUARDED
+                    .iter()
+                    .any(|(m, p, _)| m == method && p == path),
+                "{method} {path}"
+            );
         }
     }
 }

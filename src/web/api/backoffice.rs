@@ -131,6 +131,7 @@ pub struct RolesBody {
     responses(
         (status = 200, description = "Roles replaced", body = serde_json::Value),
         (status = 404, description = "Not found (or outside the caller's scope)", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: the account is the tenant's last active administrator", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, one entry per field", body = crate::web::openapi::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_roles(
