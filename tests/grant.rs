@@ -10,6 +10,7 @@ use roster::domain::roles::{self, NewRole};
 use serde_json::{Value, json};
 
 use crate::authz::{World, world};
+use crate::backoffice::pages::{get, post};
 
 /// ROOT ─┬─ EU ─┬─ NL
 ///       │      └─ DE
@@ -82,6 +83,25 @@ async fn users_seen(w: &World, token: &str) -> BTreeSet<String> {
         .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     logins(&v)
+}
+
+/// Tenant-wide roles made at run time by the operator (so their rights are not a descriptor's).
+async fn runtime_roles(w: &World, roles: &[(&str, &[&str])]) {
+    let operator = Permit::operator(w.tenant, "test");
+    for (code, rights) in roles {
+        roles::create(
+            &w.t.db,
+            &operator,
+            NewRole {
+                code: (*code).into(),
+                name: (*code).into(),
+                scope: "tenant".into(),
+                rights: rights.iter().map(|r| r.to_string()).collect(),
+            },
+        )
+        .await
+        .expect("runtime role");
+    }
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -275,21 +295,7 @@ async fn b4_a_catalog_limited_admin_cannot_widen_catalogs() {
 #[tokio::test]
 async fn b3_a_roles_holder_cannot_put_rights_it_does_not_hold() {
     let w = tenant().await;
-    let operator = Permit::operator(w.tenant, "test");
-    for (code, rights) in [("keeper", vec!["roles"]), ("clerk", vec!["export"])] {
-        roles::create(
-            &w.t.db,
-            &operator,
-            NewRole {
-                code: code.into(),
-                name: code.into(),
-                scope: "tenant".into(),
-                rights: rights.into_iter().map(String::from).collect(),
-            },
-        )
-        .await
-        .expect("runtime role");
-    }
+    runtime_roles(&w, &[("keeper", &["roles"]), ("clerk", &["export"])]).await;
     let (_, keeper) = w.admin("keeper", "keeper", None, None).await;
     for (role, rights) in [
         (
@@ -548,27 +554,15 @@ async fn b5_portal_roles_are_granted_only_with_the_rights_they_carry() {
 #[tokio::test]
 async fn b3_the_rights_tab_offers_only_rights_the_actor_holds_tenant_wide() {
     let w = tenant().await;
-    let operator = Permit::operator(w.tenant, "test");
-    for (code, rights) in [
-        ("keeper", vec!["roles", "audit"]),
-        ("clerk", vec!["export"]),
-    ] {
-        roles::create(
-            &w.t.db,
-            &operator,
-            NewRole {
-                code: code.into(),
-                name: code.into(),
-                scope: "tenant".into(),
-                rights: rights.into_iter().map(String::from).collect(),
-            },
-        )
-        .await
-        .expect("runtime role");
-    }
+    runtime_roles(
+        &w,
+        &[("keeper", &["roles", "audit"]), ("clerk", &["export"])],
+    )
+    .await;
     let (_, keeper) = w.admin("keeper", "keeper", None, None).await;
-    let (status, tab) = page(&w, "GET", "/t/acme/backoffice/roles/clerk", &keeper, None).await;
-    assert_eq!(status, StatusCode::OK);
+    let tab = get(&w, "/t/acme/backoffice/roles/clerk", &keeper).await;
+    assert_eq!(tab.status, StatusCode::OK);
+    let tab = tab.body;
     assert!(
         tab.contains(r#"value="export" checked disabled"#),
         "export is not the keeper's to move: {tab}"
@@ -578,15 +572,14 @@ async fn b3_the_rights_tab_offers_only_rights_the_actor_holds_tenant_wide() {
         "audit is: {tab}"
     );
     // Saving with audit checked keeps export (not sent: disabled) and adds audit.
-    let (status, _) = page(
+    let saved = post(
         &w,
-        "POST",
         "/t/acme/backoffice/roles/clerk",
         &keeper,
-        Some("rights=audit&then=stay"),
+        "rights=audit&then=stay",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
     let rights = |v: &Value| {
         v["items"]
             .as_array()
@@ -598,15 +591,15 @@ async fn b3_the_rights_tab_offers_only_rights_the_actor_holds_tenant_wide() {
         .await;
     assert_eq!(rights(&v), Some(json!(["audit", "export"])));
     // A crafted post adding `users`: refused on the tab, with the reason.
-    let (status, body) = page(
+    let refused = post(
         &w,
-        "POST",
         "/t/acme/backoffice/roles/clerk",
         &keeper,
-        Some("rights=audit&rights=users&then=stay"),
+        "rights=audit&rights=users&then=stay",
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let body = refused.body;
     assert!(
         body.contains("id=\"refusal\"") && body.contains("users"),
         "{body}"
@@ -619,33 +612,4 @@ async fn b3_the_rights_tab_offers_only_rights_the_actor_holds_tenant_wide() {
         Some(json!(["audit", "export"])),
         "nothing saved"
     );
-}
-
-/// A back-office page request with the account's token (and a form body for posts).
-async fn page(
-    w: &World,
-    method: &str,
-    path: &str,
-    token: &str,
-    form: Option<&str>,
-) -> (StatusCode, String) {
-    use axum::body::Body;
-    use axum::http::{Request, header};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    let req = match form {
-        Some(f) => req
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(f.to_owned())),
-        None => req.body(Body::empty()),
-    }
-    .expect("request");
-    let resp = w.state.router().oneshot(req).await.expect("response");
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
 }

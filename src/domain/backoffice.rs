@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -279,6 +279,21 @@ async fn visible<C: ConnectionTrait>(
     Ok(account)
 }
 
+/// Opens a write on account `id`: the actor holds `backoffice_users`, sees the account (B5) and,
+/// for an administrator's account, is an administrator itself.
+async fn open(
+    db: &DatabaseConnection,
+    permit: &Permit,
+    id: Uuid,
+) -> crate::Result<(DatabaseTransaction, Holdings, backoffice_accounts::Model)> {
+    permit.require(Right::BackofficeUsers)?;
+    let txn = crate::store::begin_write(db).await?;
+    let holdings = Holdings::of(&txn, permit).await?;
+    let account = visible(&txn, permit, &holdings, id).await?;
+    administrators_by_administrators(&holdings, &account)?;
+    Ok((txn, holdings, account))
+}
+
 /// Only an administrator changes an administrator account (B5); the target is visible already.
 fn administrators_by_administrators(
     holdings: &Holdings,
@@ -476,15 +491,11 @@ pub async fn set_active(
     id: Uuid,
     active: bool,
 ) -> crate::Result<backoffice_accounts::Model> {
-    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = crate::store::begin_write(db).await?;
-    let holdings = Holdings::of(&txn, permit).await?;
-    let account = visible(&txn, permit, &holdings, id).await?;
+    let (txn, _, account) = open(db, permit, id).await?;
     if account.active == active {
         return Ok(account);
     }
-    administrators_by_administrators(&holdings, &account)?;
     if !active {
         if permit.account() == Some(id) {
             return Err(Error::Conflict(
@@ -521,12 +532,8 @@ pub async fn set_roles(
     roles_wanted: &[RoleGrant],
     is_administrator: bool,
 ) -> crate::Result<()> {
-    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = crate::store::begin_write(db).await?;
-    let holdings = Holdings::of(&txn, permit).await?;
-    let account = visible(&txn, permit, &holdings, id).await?;
-    administrators_by_administrators(&holdings, &account)?;
+    let (txn, holdings, account) = open(db, permit, id).await?;
     let grants = resolve_grants(&txn, ctx.tenant, roles_wanted, is_administrator).await?;
     holdings.check_roles(&txn, permit, &grants).await?;
     let is_admin = grants.iter().any(|(r, _)| r.is_administrator);
@@ -565,12 +572,8 @@ pub async fn set_catalogs(
     all_catalogs: bool,
     codes: &[String],
 ) -> crate::Result<()> {
-    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = crate::store::begin_write(db).await?;
-    let holdings = Holdings::of(&txn, permit).await?;
-    let account = visible(&txn, permit, &holdings, id).await?;
-    administrators_by_administrators(&holdings, &account)?;
+    let (txn, holdings, account) = open(db, permit, id).await?;
     let ids = catalog_ids(&txn, ctx.tenant, codes).await?;
     holdings.check_catalogs(all_catalogs, &ids)?;
     replace_catalogs(&txn, ctx.tenant, id, &ids).await?;
@@ -602,12 +605,8 @@ pub async fn send_temporary_password(
     permit: &Permit,
     id: Uuid,
 ) -> crate::Result<()> {
-    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = crate::store::begin_write(db).await?;
-    let holdings = Holdings::of(&txn, permit).await?;
-    let account = visible(&txn, permit, &holdings, id).await?;
-    administrators_by_administrators(&holdings, &account)?;
+    let (txn, _, account) = open(db, permit, id).await?;
     if account.email.is_none() {
         return Err(Error::Validation(vec![FieldError {
             field: "email".into(),
@@ -757,12 +756,8 @@ pub async fn update(
     id: Uuid,
     patch: AccountPatch,
 ) -> crate::Result<backoffice_accounts::Model> {
-    permit.require(Right::BackofficeUsers)?;
     let ctx = permit.ctx();
-    let txn = crate::store::begin_write(db).await?;
-    let holdings = Holdings::of(&txn, permit).await?;
-    let account = visible(&txn, permit, &holdings, id).await?;
-    administrators_by_administrators(&holdings, &account)?;
+    let (txn, _, account) = open(db, permit, id).await?;
     let first = patch
         .first_name
         .clone()

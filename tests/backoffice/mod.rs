@@ -4,4 +4,4 @@
 
 mod history;
 mod organisations;
-mod pages;
+pub mod pages;

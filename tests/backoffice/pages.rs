@@ -9,10 +9,10 @@ use tower::ServiceExt;
 use crate::authz::{COMMS_LINE, DESCRIPTOR, World, world};
 
 /// One answer: status, `Location`, body (with minijinja's `&#x2f;` read as `/`).
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 async fn send(
@@ -52,11 +52,11 @@ async fn send(
     }
 }
 
-async fn get(w: &World, path: &str, token: &str) -> Answer {
+pub async fn get(w: &World, path: &str, token: &str) -> Answer {
     send(w, "GET", path, token, None, &[]).await
 }
 
-async fn post(w: &World, path: &str, token: &str, form: &str) -> Answer {
+pub async fn post(w: &World, path: &str, token: &str, form: &str) -> Answer {
     send(w, "POST", path, token, Some(form), &[]).await
 }
 
