@@ -21,4 +21,5 @@ mod isolation;
 mod jobs;
 mod migrations;
 mod portal;
+mod quota;
 mod shipped_tenants;
