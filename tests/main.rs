@@ -24,4 +24,5 @@ mod jobs;
 mod migrations;
 mod ownership;
 mod portal;
+mod quota;
 mod shipped_tenants;

@@ -3,7 +3,7 @@
 //! approver's organisation unit, invitations whose return target survives confirmation and
 //! approval, and the mails of each step in every language.
 
-mod kit;
+pub mod kit;
 
 mod approval;
 mod invitation;

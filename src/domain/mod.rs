@@ -11,6 +11,7 @@ pub mod groups;
 pub mod invitations;
 pub mod organisations;
 pub mod people;
+pub mod quota;
 pub mod registration;
 pub mod roles;
 pub mod tree;

@@ -744,6 +744,7 @@ pub async fn create(
     };
 
     let txn = crate::store::begin_write(db).await?;
+    super::quota::ensure_seats(&txn, tenant, 1).await?;
     let taken = taken_logins(&txn, &[login.as_str().to_owned()]).await?;
     if !taken.is_empty() {
         let s = login_suggestion(&txn, login.as_str())

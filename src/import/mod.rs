@@ -260,11 +260,8 @@ async fn run_on(
         let have = index.len() as u64;
         let creates = planner.creates();
         let quota = u64::from(quota);
-        if have + creates > quota {
-            return Ok(rejected(&Rejection::file(format!(
-                "the tenant's user quota would be exceeded by {}: the file creates {creates} users, the tenant has {have} of at most {quota}",
-                have + creates - quota
-            ))));
+        if let Some(why) = crate::domain::quota::refusal(quota, have, creates) {
+            return Ok(rejected(&Rejection::file(why)));
         }
     }
 

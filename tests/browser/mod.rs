@@ -307,11 +307,27 @@ impl Browser {
         path
     }
 
+    /// Waits for the answer (another page, or the refusal on the form) before returning: a
+    /// navigation started while the post is in flight would cancel it in the browser, cookie
+    /// and all.
     async fn sign_in(&self, path: &str, login: &str, password: &str) {
         self.goto(path).await;
         self.fill("#login", login).await;
         self.fill("#password", password).await;
         self.click("form button[type=submit]").await;
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.path().await != path
+                || self
+                    .client
+                    .find(Locator::Css("#signin-error"))
+                    .await
+                    .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Signs in to the back office of `slug`.

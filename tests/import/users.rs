@@ -462,7 +462,7 @@ async fn i6_quota_exceeded_by_one_refuses_the_file_also_in_simulation() {
         .collect();
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
     let text = csv(HEADER, &refs);
-    let expected = "the tenant's user quota would be exceeded by 1: the file creates 3 users, the tenant has 1 of at most 3";
+    let expected = "the tenant's user quota of 3 would be exceeded by 1: 3 new users, 2 seats left";
     assert_eq!(k.simulate(&text).await.rejection(), expected);
     assert_eq!(k.import(&text).await.rejection(), expected);
     assert_eq!(k.users().await, 1);

@@ -235,6 +235,7 @@ async fn create(
     let has_password = hash.is_some();
     let login = checked.login.as_str().to_owned();
     let txn = crate::store::begin_write(db).await?;
+    crate::domain::quota::ensure_seats(&txn, t, 1).await?;
     users::ActiveModel {
         id: Set(id),
         tenant_id: Set(t.0),
