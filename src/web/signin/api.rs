@@ -70,7 +70,7 @@ pub async fn sign_in(
     Path(slug): Path<String>,
     body: Result<Json<SignInBody>, JsonRejection>,
 ) -> Result<Response, Error> {
-    let Json(body) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(crate::web::api::body_error)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let attempt = Attempt {
         kind: body.kind.unwrap_or(PrincipalKind::User),
@@ -146,7 +146,7 @@ pub async fn change_password(
     Path(slug): Path<String>,
     body: Result<Json<ChangeBody>, JsonRejection>,
 ) -> Result<Response, Error> {
-    let Json(body) = body.map_err(|e| Error::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(crate::web::api::body_error)?;
     let tenant = signin::tenant_by_slug(&state.db, &slug).await?;
     let Some(mut principal) = principal_for(current(&session).await?, &tenant) else {
         return Ok(problem(StatusCode::UNAUTHORIZED, "not signed in"));
