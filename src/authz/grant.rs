@@ -210,7 +210,7 @@ impl Holdings {
         if role.is_administrator {
             return Ok((!self.administrator).then(|| {
                 format!(
-                    "only an administrator may grant the administrator role `{}`",
+                    "only an administrator may grant an administrator role: {}",
                     role.code
                 )
             }));
@@ -226,7 +226,7 @@ impl Holdings {
         for right in rights {
             let Some(held) = self.reach(db, permit, right).await? else {
                 return Ok(Some(format!(
-                    "role `{}` carries the right `{right}`, which you do not hold",
+                    "the role carries a right you do not hold: {} ({right})",
                     role.code
                 )));
             };
@@ -238,11 +238,11 @@ impl Holdings {
             if !inside {
                 return Ok(Some(match unit {
                     Some(_) => format!(
-                        "role `{}` anchored there would reach users outside your reach for `{right}`",
+                        "anchored there, the role would reach users outside your reach: {} ({right})",
                         role.code
                     ),
                     None => format!(
-                        "role `{}` reaches the whole tenant for `{right}`, more than you hold",
+                        "the role reaches the whole tenant, more than you hold: {} ({right})",
                         role.code
                     ),
                 }));
@@ -294,13 +294,13 @@ impl Holdings {
         }
         if is_administrator {
             return Err(Error::Forbidden(format!(
-                "role `{role}` is an administrator role: it holds every right"
+                "an administrator role holds every right and is not edited: {role}"
             )));
         }
         for r in changed {
             if !self.tenant_wide(db, permit, *r).await? {
                 return Err(Error::Forbidden(format!(
-                    "you can put on or take off a role only rights you hold over the whole tenant; `{r}` is not one of them"
+                    "you can put on or take off a role only rights you hold over the whole tenant: {r}"
                 )));
             }
         }

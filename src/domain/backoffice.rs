@@ -255,7 +255,7 @@ async fn keep_an_administrator<C: ConnectionTrait>(
         .await?;
     if others == 0 {
         return Err(Error::Conflict(format!(
-            "`{}` is the last active administrator of the tenant; make another account administrator first",
+            "this is the last active administrator of the tenant; make another account administrator first: {}",
             account.login
         )));
     }

@@ -108,13 +108,21 @@ pub fn text(lang: &str, key: &str, args: &[(&str, String)]) -> String {
 }
 
 /// A domain message (English, e.g. a field rule) in `lang`: the catalog's `messages` section
-/// is keyed by the English text; a message it does not know is shown as written.
+/// is keyed by the English text; a message it does not know is shown as written. A message
+/// that names things puts them after its last `": "` (`"… you do not hold: hr (users)"`):
+/// the sentence before it is translated and the names kept.
 pub fn message(lang: &str, english: &str) -> String {
-    let key = format!("messages.{english}");
-    catalog(lang)
-        .get(&key)
-        .cloned()
-        .unwrap_or_else(|| english.to_owned())
+    let known = |text: &str| catalog(lang).get(&format!("messages.{text}")).cloned();
+    if let Some(text) = known(english) {
+        return text;
+    }
+    match english.rsplit_once(": ") {
+        Some((sentence, names)) => match known(sentence) {
+            Some(text) => format!("{text}: {names}"),
+            None => english.to_owned(),
+        },
+        None => english.to_owned(),
+    }
 }
 
 /// The template function `t("key", name=value…)`: the text in the page's language (`lang`).
@@ -211,5 +219,18 @@ mod tests {
             catalog("nl")["users.total"].replace("{count}", "3")
         );
         assert_eq!(text("nl", "no.such.key", &[]), "no.such.key");
+    }
+
+    #[test]
+    fn b5_a_refusal_that_names_things_is_translated_and_keeps_the_names() {
+        assert_eq!(
+            message("de", "the role carries a right you do not hold: hr (users)"),
+            "die Rolle trägt ein Recht, das Sie selbst nicht haben: hr (users)"
+        );
+        assert_eq!(
+            message("nl", "you cannot deactivate your own account"),
+            "u kunt uw eigen account niet deactiveren"
+        );
+        assert_eq!(message("de", "unknown: x"), "unknown: x");
     }
 }
