@@ -98,6 +98,9 @@ async fn b5_u1_u6_sub_tenant_admin_creates_fixes_and_deactivates_a_user() {
     b.click("form[action$='/users/new'] button[type=submit]")
         .await;
 
+    // The refused form's error exists only on the answer page: wait for it, so `#f-email` is
+    // not found on the page being left (a stale element once the answer replaces it).
+    b.find("#f-email-error").await;
     let email = b.find("#f-email").await;
     assert_eq!(
         email.attr("aria-invalid").await.unwrap().as_deref(),
