@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -246,13 +246,22 @@ async fn keep_an_administrator<C: ConnectionTrait>(
     if !(account.is_administrator && account.active) {
         return Ok(());
     }
-    let others = tenant
+    let mut admins = tenant
         .find::<backoffice_accounts::Entity>()
         .filter(backoffice_accounts::Column::IsAdministrator.eq(true))
         .filter(backoffice_accounts::Column::Active.eq(true))
-        .filter(backoffice_accounts::Column::Id.ne(account.id))
-        .count(db)
-        .await?;
+        .order_by_asc(backoffice_accounts::Column::Id);
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // Two administrators demoting each other at once: the second waits for the first's
+        // commit and then no longer counts it (SQLite's write lock serialises them already).
+        admins = admins.lock_exclusive();
+    }
+    let others = admins
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| a.id != account.id)
+        .count();
     if others == 0 {
         return Err(Error::Conflict(format!(
             "this is the last active administrator of the tenant; make another account administrator first: {}",
