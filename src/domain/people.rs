@@ -1231,10 +1231,12 @@ pub async fn send_account_mail(
 /// U10: organisations whose name or code contains `q` (at least three letters), by name.
 pub async fn organisation_typeahead(
     db: &DatabaseConnection,
-    tenant: TenantId,
+    permit: &Permit,
     q: &str,
     limit: u64,
 ) -> crate::Result<Vec<OrganisationRef>> {
+    permit.require(Right::Users)?;
+    let tenant = permit.tenant();
     use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
     let q = q.trim();
     if q.chars().count() < 3 {

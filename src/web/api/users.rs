@@ -367,8 +367,7 @@ pub async fn organisation_typeahead(
     Query(q): Query<TypeaheadQuery>,
 ) -> Result<Json<Value>, Error> {
     let items =
-        people::organisation_typeahead(&state.db, access.tenant(), &q.q, q.limit.unwrap_or(10))
-            .await?;
+        people::organisation_typeahead(&state.db, &access, &q.q, q.limit.unwrap_or(10)).await?;
     Ok(Json(json!({ "items": items })))
 }
 
