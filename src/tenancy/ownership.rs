@@ -7,13 +7,7 @@
 //! administrator where the object is really changed. Objects made at run time have no
 //! `managed_by` and are never touched by apply (see [`super::plan`]).
 
-use std::collections::HashMap;
-
-use sea_orm::{ConnectionTrait, QuerySelect};
-
 use crate::error::Error;
-use crate::store::TenantId;
-use crate::store::entity::roles;
 
 /// Refuses (409 `Error::Conflict`) a run-time change of the `kind` object `code` when a
 /// descriptor manages it (`managed_by` is its file); call it right after loading the object.
@@ -24,26 +18,6 @@ pub fn refuse_if_managed(kind: &str, code: &str, managed_by: Option<&str>) -> cr
         ))),
         None => Ok(()),
     }
-}
-
-/// The roles of `tenant` that a descriptor manages, code → file, for the pages and views that
-/// show them as managed (the role view itself belongs to `domain::roles`).
-pub async fn managed_roles<C: ConnectionTrait>(
-    db: &C,
-    tenant: TenantId,
-) -> crate::Result<HashMap<String, String>> {
-    let rows: Vec<(String, Option<String>)> = tenant
-        .find::<roles::Entity>()
-        .select_only()
-        .column(roles::Column::Code)
-        .column(roles::Column::ManagedBy)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(code, file)| file.map(|f| (code, f)))
-        .collect())
 }
 
 #[cfg(test)]
