@@ -17,17 +17,12 @@ use crate::domain::people::{
     self, BudgetInput, EndEmployment, NewEmployment, NewUser, UserDetails, UserPatch,
 };
 use crate::domain::user_directory;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::store::entity::users;
 
-/// A JSON body, or a 422 problem naming what is wrong with it.
+/// A JSON body, or the 422 problem on `body` ([`super::body_error`]).
 pub fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Error> {
-    b.map(|Json(v)| v).map_err(|e| {
-        Error::Validation(vec![FieldError {
-            field: "body".into(),
-            message: e.body_text(),
-        }])
-    })
+    b.map(|Json(v)| v).map_err(super::body_error)
 }
 
 /// The API view of a user (no password hash).
