@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -388,25 +388,10 @@ pub async fn send_set_password_batch_job(state: &AppState, job: &jobs::Model) ->
     Ok(())
 }
 
-/// Records that a batch job's users before `next` are done, and renews its lease.
+/// Records that a batch job's users before `next` are done (the worker holds the lease).
 async fn advance(db: &DatabaseConnection, job: &jobs::Model, next: usize) -> crate::Result<()> {
     let next = i64::try_from(next).map_err(|e| anyhow::anyhow!(e))?;
-    let payload = match db.get_database_backend() {
-        DatabaseBackend::Postgres => {
-            Expr::cust_with_values("jsonb_set(payload, '{next}', to_jsonb($1::bigint))", [next])
-        }
-        _ => Expr::cust_with_values("json_set(payload, '$.next', ?)", [next]),
-    };
-    let now = Utc::now();
-    let lease = Duration::from_std(crate::jobs::worker::LEASE).unwrap_or(Duration::minutes(5));
-    jobs::Entity::update_many()
-        .col_expr(jobs::Column::Payload, payload)
-        .col_expr(jobs::Column::LockedUntil, Expr::value(now + lease))
-        .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
-        .filter(jobs::Column::Id.eq(job.id))
-        .exec(db)
-        .await?;
-    Ok(())
+    crate::jobs::record_progress(db, job, next).await
 }
 
 /// Job `mail.password_reset`: mails a password-reset link (R7).

@@ -8,17 +8,13 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::jobs::NewJob;
 use crate::store::TenantId;
-use crate::store::entity::{jobs, users};
+use crate::store::entity::users;
 
 /// Why a value was refused; the caller adds where it came from (field, line, column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,27 +337,13 @@ pub fn set_password_mail_statements(
     tenant: TenantId,
     user_ids: &[Uuid],
 ) -> Vec<sea_orm::Statement> {
-    let now = Utc::now();
-    let row = |kind: &str, payload: serde_json::Value, dedup_key: String| jobs::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(Some(tenant.0)),
-        kind: Set(kind.to_owned()),
-        payload: Set(payload),
-        state: Set("queued".into()),
-        priority: Set(0),
-        attempts: Set(0),
-        max_attempts: Set(5),
-        run_at: Set(now),
-        locked_by: Set(None),
-        locked_until: Set(None),
-        last_error: Set(None),
-        dedup_key: Set(Some(dedup_key)),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let job = |kind: &'static str, payload: serde_json::Value, dedup_key: String| NewJob {
+        dedup_key: Some(dedup_key),
+        ..NewJob::now(tenant, kind, payload)
     };
-    let rows: Vec<jobs::ActiveModel> = match user_ids {
+    let queue: Vec<NewJob> = match user_ids {
         [] => return Vec::new(),
-        [id] => vec![row(
+        [id] => vec![job(
             SET_PASSWORD_JOB,
             json!({ "user_id": id }),
             format!("set_password:{id}"),
@@ -369,7 +351,7 @@ pub fn set_password_mail_statements(
         many => many
             .chunks(SET_PASSWORD_BATCH_SIZE)
             .map(|chunk| {
-                row(
+                job(
                     SET_PASSWORD_BATCH_JOB,
                     json!({ "user_ids": chunk, "next": 0 }),
                     format!("set_password_batch:{}:{}", chunk[0], chunk.len()),
@@ -377,22 +359,7 @@ pub fn set_password_mail_statements(
             })
             .collect(),
     };
-    // 15 columns per row: 3750 bind variables per statement keep prepared statements small.
-    let mut rows = rows.into_iter().peekable();
-    let mut out = Vec::new();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(250).collect();
-        out.push(
-            jobs::Entity::insert_many(chunk)
-                .on_conflict(
-                    OnConflict::columns([jobs::Column::Kind, jobs::Column::DedupKey])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .build(backend),
-        );
-    }
-    out
+    crate::jobs::enqueue_statements(backend, queue)
 }
 
 /// The job kind that mails a set-password link (handled in `auth::links`).

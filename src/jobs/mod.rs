@@ -9,10 +9,10 @@ pub mod worker;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -59,8 +59,14 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, job: NewJob) -> crate::Result<U
     {
         return Ok(existing.id);
     }
-    let now = Utc::now();
     let id = Uuid::now_v7();
+    queued(id, job).insert(db).await?;
+    Ok(id)
+}
+
+/// The queue row of a new job.
+fn queued(id: Uuid, job: NewJob) -> jobs::ActiveModel {
+    let now = Utc::now();
     jobs::ActiveModel {
         id: Set(id),
         tenant_id: Set(job.tenant.map(|t| t.0)),
@@ -78,9 +84,57 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, job: NewJob) -> crate::Result<U
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await?;
-    Ok(id)
+}
+
+/// The statements that enqueue many jobs at once (set-based, for the transaction that writes
+/// the data they act on); a job whose kind and key are queued already is skipped.
+pub fn enqueue_statements(
+    backend: sea_orm::DatabaseBackend,
+    jobs_to_queue: Vec<NewJob>,
+) -> Vec<sea_orm::Statement> {
+    // 15 columns per row: 3750 bind variables per statement keep prepared statements small.
+    let mut rows = jobs_to_queue
+        .into_iter()
+        .map(|job| queued(Uuid::now_v7(), job))
+        .peekable();
+    let mut out = Vec::new();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(250).collect();
+        out.push(
+            jobs::Entity::insert_many(chunk)
+                .on_conflict(
+                    OnConflict::columns([jobs::Column::Kind, jobs::Column::DedupKey])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .build(backend),
+        );
+    }
+    out
+}
+
+/// Records a running job's progress in its payload (`payload.next = next`), so a worker that
+/// takes the job over after a crash resumes there. Fenced like [`complete`]: only the claim
+/// that still holds the job writes.
+pub async fn record_progress(
+    db: &DatabaseConnection,
+    job: &jobs::Model,
+    next: i64,
+) -> crate::Result<()> {
+    let payload = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            Expr::cust_with_values("jsonb_set(payload, '{next}', to_jsonb($1::bigint))", [next])
+        }
+        _ => Expr::cust_with_values("json_set(payload, '$.next', ?)", [next]),
+    };
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Payload, payload)
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(jobs::Column::Id.eq(job.id))
+        .filter(jobs::Column::Attempts.eq(job.attempts))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Claims the next due job for `worker`, holding it for `lease`.
