@@ -1,9 +1,9 @@
-//! One route table per front door (B3, X2): each [`Route`] is a path with its handlers, their
-//! `#[utoipa::path]` operations (collected by `utoipa_axum::routes!`) and the [`Gate`] that
-//! guards them. From the table come the router (each route behind its gate, see
-//! [`Table::router`]), the OpenAPI paths and component schemas (`web::openapi` adds the
-//! security and 401/403 answers of each gate) and the list of operations the tests walk
-//! ([`Table::operations`]).
+//! One route table per front door (B3, X2): each [`Route`] is a path with its handlers, the
+//! [`Gate`] that guards them and, for the JSON API, their `#[utoipa::path]` operations
+//! (collected by `utoipa_axum::routes!`). From a table come the router (each route behind its
+//! gate, see [`Table::router`]), the OpenAPI paths and component schemas (`web::openapi` adds
+//! the security and 401/403 answers of each gate) and the lists the tests walk
+//! ([`Table::operations`], [`Table::gates`]); the back office's table also gives its menu.
 
 use axum::Router;
 use axum::routing::MethodRouter;
@@ -26,21 +26,45 @@ pub enum Gate {
     Right(Right),
 }
 
-/// One path: its handlers with their operations, and the gate in front of all of them.
+/// Component schemas an operation references, by name.
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+/// One path: its handlers, the gate in front of all of them, and (API) their operations.
 pub struct Route {
     gate: Gate,
-    api: UtoipaMethodRouter<AppState>,
+    path: String,
+    handlers: MethodRouter<AppState>,
+    /// The operations of an API route and the schemas they reference; `None` for a page.
+    doc: Option<(Schemas, PathItem)>,
     granting: &'static [HttpMethod],
 }
 
 impl Route {
-    /// A route; `api` is `utoipa_axum::routes!(…)` of handlers that share one path.
-    pub fn new(gate: Gate, api: UtoipaMethodRouter<AppState>) -> Self {
-        let paths = &api.1.paths;
-        assert_eq!(paths.len(), 1, "one route, one path: {:?}", paths.keys());
+    /// An API route; `api` is `utoipa_axum::routes!(…)` of handlers that share one path.
+    pub fn new(gate: Gate, (schemas, paths, handlers): UtoipaMethodRouter<AppState>) -> Self {
+        assert_eq!(
+            paths.paths.len(),
+            1,
+            "one route, one path: {:?}",
+            paths.paths.keys()
+        );
+        let (path, item) = paths.paths.into_iter().next().expect("one path");
         Self {
             gate,
-            api,
+            path,
+            handlers,
+            doc: Some((schemas, item)),
+            granting: &[],
+        }
+    }
+
+    /// A page route (no OpenAPI operation): `handlers` at `path`.
+    pub fn page(gate: Gate, path: &str, handlers: MethodRouter<AppState>) -> Self {
+        Self {
+            gate,
+            path: path.to_owned(),
+            handlers,
+            doc: None,
             granting: &[],
         }
     }
@@ -54,14 +78,6 @@ impl Route {
         );
         self.granting = methods;
         self
-    }
-
-    fn path(&self) -> &str {
-        self.api.1.paths.keys().next().map_or("", String::as_str)
-    }
-
-    fn item(&self) -> &PathItem {
-        self.api.1.paths.values().next().expect("one path")
     }
 }
 
@@ -108,27 +124,39 @@ impl Table {
     /// The router: every route behind its gate.
     pub fn router(self, state: &AppState) -> Router<AppState> {
         self.0.into_iter().fold(Router::new(), |router, route| {
-            let path = route.path().to_owned();
-            let handlers: MethodRouter<AppState> = route.api.2;
+            let handlers = route.handlers;
             let guarded = match route.gate {
                 Gate::Open => handlers,
                 Gate::SignedIn => signed_in(state, handlers),
                 Gate::Right(right) => need(state, right, handlers),
             };
-            router.route(&path, guarded)
+            router.route(&route.path, guarded)
         })
     }
 
-    /// Every operation, in table order.
+    /// Every path with its gate, in table order.
+    pub fn gates(&self) -> Vec<(&str, Gate)> {
+        self.0.iter().map(|r| (r.path.as_str(), r.gate)).collect()
+    }
+
+    /// Adds `route`.
+    pub fn push(&mut self, route: Route) {
+        self.0.push(route);
+    }
+
+    /// Every documented (API) operation, in table order.
     pub fn operations(&self) -> Vec<Operation> {
         let mut out = Vec::new();
         for route in &self.0 {
-            let mut item = route.item().clone();
+            let Some((_, item)) = &route.doc else {
+                continue;
+            };
+            let mut item = item.clone();
             for (method, name) in METHODS {
                 if operation_mut(&mut item, &method).is_some() {
                     out.push(Operation {
                         method: name,
-                        path: route.path().to_owned(),
+                        path: route.path.clone(),
                         gate: route.gate,
                         granting: route.granting.contains(&method),
                     });
@@ -156,22 +184,22 @@ impl Table {
         doc: &mut OpenApi,
         gate_doc: impl Fn(&mut utoipa::openapi::path::Operation, Gate, bool),
     ) {
-        let mut schemas: Vec<(String, RefOr<Schema>)> = Vec::new();
+        let mut schemas: Schemas = Vec::new();
         for route in self.0 {
-            let (route_schemas, paths, _) = route.api;
+            let Some((route_schemas, mut item)) = route.doc else {
+                continue;
+            };
             schemas.extend(route_schemas);
-            for (path, mut item) in paths.paths {
-                for (method, _) in METHODS {
-                    let granting = route.granting.contains(&method);
-                    if let Some(op) = operation_mut(&mut item, &method) {
-                        gate_doc(op, route.gate, granting);
-                    }
+            for (method, _) in METHODS {
+                let granting = route.granting.contains(&method);
+                if let Some(op) = operation_mut(&mut item, &method) {
+                    gate_doc(op, route.gate, granting);
                 }
-                match doc.paths.paths.get_mut(&path) {
-                    Some(existing) => existing.merge_operations(item),
-                    None => {
-                        doc.paths.paths.insert(path, item);
-                    }
+            }
+            match doc.paths.paths.get_mut(&route.path) {
+                Some(existing) => existing.merge_operations(item),
+                None => {
+                    doc.paths.paths.insert(route.path, item);
                 }
             }
         }
