@@ -3,7 +3,8 @@
 //! (collected by `utoipa_axum::routes!`). From a table come the router (each route behind its
 //! gate, see [`Table::router`]), the OpenAPI paths and component schemas (`web::openapi` adds
 //! the security and 401/403 answers of each gate) and the lists the tests walk
-//! ([`Table::operations`], [`Table::gates`]); the back office's table also gives its menu.
+//! ([`Table::operations`], [`Table::gates`]). The JSON API, the back office and the portal each
+//! have one (`routes()` in `web::api`, `web::backoffice`, `web::portal`).
 
 use axum::Router;
 use axum::routing::MethodRouter;
