@@ -319,12 +319,12 @@ async fn b3_every_guarded_route_answers_403_without_its_right() {
     let w = world(DESCRIPTOR).await;
     let (_, comms) = w.admin("comms", "comms", None, None).await;
     let user = w.user("u1", Some("NL"), &[]).await;
-    for (method, path, right) in roster::web::api::GUARDED {
+    for (method, path, right) in roster::web::api::guarded() {
         let path = path
             .replace("{tenant}", "acme")
             .replace("{id}", &user.to_string())
             .replace("{code}", "hr");
-        let body = matches!(*method, "POST" | "PUT" | "PATCH").then(|| json!({}));
+        let body = matches!(method, "POST" | "PUT" | "PATCH").then(|| json!({}));
         let (status, problem) = w.call(method, &path, Some(&comms), body.clone()).await;
         assert_eq!(
             status,

@@ -417,7 +417,7 @@ async fn b5_the_last_active_administrator_stays() {
     assert_eq!(status, StatusCode::CONFLICT, "now the last one: {v}");
 }
 
-/// The matrix (in the style of the `GUARDED` walk): each back-office-account operation, by an
+/// The matrix (in the style of the walk over `web::api::guarded()`): each back-office-account operation, by an
 /// actor of each reach, on a target inside and outside that reach.
 #[tokio::test]
 async fn b5_account_operations_matrix_actor_scope_by_target() {

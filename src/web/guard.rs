@@ -1,5 +1,6 @@
-//! The route guard (B3): every guarded route is declared with the right it needs, in the
-//! route tables of `web::api` and `web::backoffice`, through [`need`]. The guard
+//! The route guard (B3): every route is declared with its gate (open, signed in, or the right it
+//! needs) in the route tables of `web::api` and `web::backoffice`; `web::routes` puts [`need`]
+//! or [`signed_in`] in front of each guarded one. The guard
 //! authenticates the caller (session or bearer token), refuses another tenant's principal
 //! with 404 (no existence leak), refuses a pending forced password change, checks the right
 //! with the tenant's casbin policy, and hands the handler an [`Access`] permit.

@@ -11,16 +11,20 @@ pub mod openapi;
 pub mod pages;
 pub mod portal;
 mod problems;
+pub mod routes;
 pub mod sessions;
 pub mod signin;
 
-use axum::Router;
+use std::sync::Arc;
+
 use axum::http::{HeaderName, Request};
 use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
+use crate::auth::throttle::Throttle;
 use crate::error::Error;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,10 +44,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(signin::router())
-        .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(api::router(&state))
         .merge(backoffice::router(&state))
         .merge(portal::router(&state))
+        // R7: one in-process throttle, shared by the sign-in pages and their JSON twins (Redis,
+        // when configured, is shared by every instance).
+        .layer(Extension(Arc::new(Throttle::default())))
         .fallback(|| async { Error::NotFound("resource".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

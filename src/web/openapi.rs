@@ -1,13 +1,13 @@
-//! The OpenAPI 3.1 document of the JSON API (X2), generated from the handlers'
-//! `#[utoipa::path]` annotations and served unguarded at `GET /api/openapi.json`.
+//! The OpenAPI 3.1 document of the JSON API (X2), generated from the API route table
+//! ([`crate::web::api::routes`]: each route's handlers with their `#[utoipa::path]`
+//! annotations) and served unguarded at `GET /api/openapi.json`.
 //!
-//! The route guard's table ([`crate::web::api::GUARDED`]) is the source of each operation's
-//! security: every guarded operation gets the bearer and session-cookie schemes and the 401
-//! and 403 problem answers, with the right it needs. The test `openapi_covers_every_route`
-//! checks that the documented (method, path) pairs are exactly [`api_routes`] and that the
-//! router serves nothing under `/api` beyond them.
+//! Each operation's security comes from its route's gate: an operation behind a right gets
+//! the bearer and session-cookie schemes and the 401 and 403 problem answers, with the right
+//! it needs; a signed-in one the schemes and 401. The test `openapi_covers_every_route`
+//! checks that the documented (method, path) pairs are exactly the table's operations and
+//! that the router serves nothing under `/api` beyond them.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use axum::http::header;
@@ -18,44 +18,8 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, SecurityRequirement};
 
-use super::api::{self, GUARDED};
-
-/// API routes outside the guard table: signed-in only, or open (method, path).
-pub const UNGUARDED: &[(&str, &str)] = &[
-    ("GET", "/api/openapi.json"),
-    ("GET", "/api/v1/{tenant}/me"),
-    ("GET", "/api/v1/{tenant}/session"),
-    ("POST", "/api/v1/{tenant}/session"),
-    ("DELETE", "/api/v1/{tenant}/session"),
-    ("PUT", "/api/v1/{tenant}/session/password"),
-];
-
-/// Operations that hand out power, held to the grant rule (`authz::grant`, B3–B5).
-const GRANTING: &[(&str, &str)] = &[
-    ("POST", "/api/v1/{tenant}/backoffice-users"),
-    ("PUT", "/api/v1/{tenant}/backoffice-users/{id}/roles"),
-    ("PUT", "/api/v1/{tenant}/backoffice-users/{id}/catalogs"),
-    ("POST", "/api/v1/{tenant}/roles"),
-    ("PUT", "/api/v1/{tenant}/roles/{code}/rights"),
-    ("POST", "/api/v1/{tenant}/users"),
-    ("PATCH", "/api/v1/{tenant}/users/{id}"),
-];
-
-/// Routes that need a signed-in caller but no particular right.
-const SIGNED_IN: &[(&str, &str)] = &[("GET", "/api/v1/{tenant}/me")];
-
-/// Every API route the router serves: the guard table plus [`UNGUARDED`].
-pub fn api_routes() -> BTreeSet<(String, String)> {
-    GUARDED
-        .iter()
-        .map(|(m, p, _)| (m.to_string(), p.to_string()))
-        .chain(
-            UNGUARDED
-                .iter()
-                .map(|(m, p)| (m.to_string(), p.to_string())),
-        )
-        .collect()
-}
+use super::api;
+use super::routes::Gate;
 
 /// An RFC 9457 problem, as every API error answers (`application/problem+json`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -94,75 +58,7 @@ pub struct FieldProblem {
                        for a malformed id, 413 for a body over the limit; 422 answers carry one \
                        entry per invalid field (`body` when the body is not the operation's JSON)."
     ),
-    paths(
-        openapi_json,
-        api::organisations::list,
-        api::organisations::create,
-        api::organisations::get,
-        api::organisations::update,
-        api::organisations::delete,
-        api::organisations::departments,
-        api::organisations::create_department,
-        api::organisations::get_department,
-        api::organisations::update_department,
-        api::organisations::delete_department,
-        api::units::tree,
-        api::units::create,
-        api::units::get,
-        api::units::update,
-        api::units::delete,
-        api::catalogs::list,
-        api::catalogs::create,
-        api::catalogs::rename,
-        api::me::me,
-        crate::web::signin::api::sign_in,
-        crate::web::signin::api::whoami,
-        crate::web::signin::api::sign_out,
-        crate::web::signin::api::change_password,
-        api::backoffice::list,
-        api::backoffice::create,
-        api::backoffice::get,
-        api::backoffice::update,
-        api::backoffice::activate,
-        api::backoffice::deactivate,
-        api::backoffice::set_roles,
-        api::backoffice::set_catalogs,
-        api::backoffice::temporary_password,
-        api::roles::list,
-        api::roles::create,
-        api::roles::set_rights,
-        api::imports::stage,
-        api::imports::list,
-        api::imports::get,
-        api::imports::run_now,
-        api::imports::report,
-        api::imports::export,
-        api::reports::learners,
-        api::users::list,
-        api::users::create,
-        api::users::get,
-        api::users::update,
-        api::users::delete,
-        api::users::deactivate,
-        api::users::reactivate,
-        api::users::account_mail,
-        api::users::employments,
-        api::users::add_employment,
-        api::users::end_employment,
-        api::users::set_budget,
-        api::users::delete_budget,
-        api::users::set_properties,
-        api::users::organisation_typeahead,
-        api::users::login_suggestion,
-        api::groups::list,
-        api::groups::create,
-        api::groups::get,
-        api::groups::rename,
-        api::groups::delete,
-        api::audit::user_trail,
-    ),
     components(schemas(Problem, FieldProblem)),
-    modifiers(&Guarded),
     tags(
         (name = "organisations", description = "Organisations and departments (U8, U10)"),
         (name = "units", description = "Organisation units (T3, B5)"),
@@ -180,9 +76,6 @@ pub struct FieldProblem {
 )]
 pub struct ApiDoc;
 
-/// Adds security schemes, and per guarded operation its security and 401/403 answers.
-struct Guarded;
-
 fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
     ResponseBuilder::new()
         .description(description)
@@ -196,22 +89,6 @@ fn problem_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi
         .into()
 }
 
-fn operation_mut<'a>(
-    doc: &'a mut utoipa::openapi::OpenApi,
-    method: &str,
-    path: &str,
-) -> Option<&'a mut Operation> {
-    let item = doc.paths.paths.get_mut(path)?;
-    match method {
-        "GET" => item.get.as_mut(),
-        "POST" => item.post.as_mut(),
-        "PUT" => item.put.as_mut(),
-        "PATCH" => item.patch.as_mut(),
-        "DELETE" => item.delete.as_mut(),
-        _ => None,
-    }
-}
-
 fn secure(op: &mut Operation) {
     op.security = Some(vec![
         SecurityRequirement::new("bearer", Vec::<String>::new()),
@@ -223,63 +100,68 @@ fn secure(op: &mut Operation) {
     );
 }
 
-impl utoipa::Modify for Guarded {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API token (`roster token issue`)"))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                "roster_session",
-                "The session cookie set by `POST /api/v1/{tenant}/session` or the sign-in page",
-            ))),
-        );
-        for (method, path, right) in GUARDED {
-            if let Some(op) = operation_mut(doc, method, path) {
-                secure(op);
-                let text = if GRANTING.contains(&(*method, *path)) {
-                    format!(
-                        "The caller lacks the `{right}` right, or the grant would exceed what the \
-                         caller holds (roles beyond its reach, catalogs beyond its own, rights it \
-                         does not hold tenant-wide; the detail says which)"
-                    )
-                } else {
-                    format!("The caller lacks the `{right}` right")
-                };
-                op.responses
-                    .responses
-                    .insert("403".into(), problem_response(&text));
-            }
-        }
-        for (method, path) in SIGNED_IN {
-            if let Some(op) = operation_mut(doc, method, path) {
-                secure(op);
-            }
-        }
-        for (path, item) in doc.paths.paths.iter_mut() {
-            let has_id = path.contains("{id}") || path.contains("{employment}");
-            for op in [
-                item.get.as_mut(),
-                item.post.as_mut(),
-                item.put.as_mut(),
-                item.patch.as_mut(),
-                item.delete.as_mut(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                malformed_requests(op, has_id);
-            }
+/// What an operation's gate adds to it: the security schemes and 401 when it needs a
+/// principal, and 403 naming the right when it needs one (and the grant rule when it grants).
+fn gate(op: &mut Operation, gate: Gate, granting: bool) {
+    match gate {
+        Gate::Open => {}
+        Gate::SignedIn => secure(op),
+        Gate::Right(right) => {
+            secure(op);
+            let text = if granting {
+                format!(
+                    "The caller lacks the `{right}` right, or the grant would exceed what the \
+                     caller holds (roles beyond its reach, catalogs beyond its own, rights it \
+                     does not hold tenant-wide; the detail says which)"
+                )
+            } else {
+                format!("The caller lacks the `{right}` right")
+            };
+            op.responses
+                .responses
+                .insert("403".into(), problem_response(&text));
         }
     }
+}
+
+/// The document: [`ApiDoc`] (info, tags, the problem schemas), the table's operations with
+/// their gates, the security schemes, and the framework's own answers.
+fn build() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    api::routes().document(&mut doc, gate);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API token (`roster token issue`)"))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            "roster_session",
+            "The session cookie set by `POST /api/v1/{tenant}/session` or the sign-in page",
+        ))),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_id = path.contains("{id}") || path.contains("{employment}");
+        for op in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            malformed_requests(op, has_id);
+        }
+    }
+    doc
 }
 
 /// What the framework answers before the handler runs (`web::problems`, `web::api::Json`):
@@ -301,7 +183,7 @@ fn malformed_requests(op: &mut Operation, has_id: bool) {
 /// The document, built once.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+    DOC.get_or_init(build)
 }
 
 /// `GET /api/openapi.json`
@@ -345,13 +227,34 @@ mod tests {
 
     #[test]
     fn b5_every_granting_operation_is_a_guarded_route() {
-        for (method, path) in super::GRANTING {
+        let granting: Vec<_> = crate::web::api::operations()
+            .into_iter()
+            .filter(|op| op.granting)
+            .map(|op| {
+                assert!(
+                    matches!(op.gate, super::Gate::Right(_)),
+                    "{} {}",
+                    op.method,
+                    op.path
+                );
+                (op.method, op.path)
+            })
+            .collect();
+        let expected = [
+            ("POST", "/api/v1/{tenant}/backoffice-users"),
+            ("PUT", "/api/v1/{tenant}/backoffice-users/{id}/roles"),
+            ("PUT", "/api/v1/{tenant}/backoffice-users/{id}/catalogs"),
+            ("POST", "/api/v1/{tenant}/roles"),
+            ("PUT", "/api/v1/{tenant}/roles/{code}/rights"),
+            ("POST", "/api/v1/{tenant}/users"),
+            ("PATCH", "/api/v1/{tenant}/users/{id}"),
+        ];
+        for (method, path) in expected {
             assert!(
-                super::GUARDED
-                    .iter()
-                    .any(|(m, p, _)| m == method && p == path),
-                "{method} {path}"
+                granting.iter().any(|(m, p)| *m == method && p == path),
+                "{method} {path} is held to the grant rule"
             );
         }
+        assert_eq!(granting.len(), expected.len(), "{granting:?}");
     }
 }

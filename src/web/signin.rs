@@ -19,24 +19,23 @@ mod password;
 pub(crate) use password::account_lang;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
-use axum::{Extension, Router};
+use axum::routing::{get, post};
 use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::auth::account;
 use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY, STAMP_KEY};
-use crate::auth::throttle::Throttle;
+
 use crate::error::Error;
 use crate::store::TenantId;
 
-/// R7, U3, B6, U6: routes of the sign-in flows, sharing one in-process throttle (Redis, when configured, is
-/// shared by every instance).
+/// R7, U3, B6, U6: the pages of the sign-in flows; their JSON twins are in the API route table
+/// (`web::api::routes`), and `web::router` gives both one throttle.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -60,15 +59,6 @@ pub fn router() -> Router<AppState> {
             "/t/{tenant}/password/forgot",
             get(password::forgot_form).post(password::forgot_submit),
         )
-        .route(
-            "/api/v1/{tenant}/session",
-            get(api::whoami).post(api::sign_in).delete(api::sign_out),
-        )
-        .route(
-            "/api/v1/{tenant}/session/password",
-            put(api::change_password),
-        )
-        .layer(Extension(Arc::new(Throttle::default())))
 }
 
 /// R7: the client's address for throttling: the socket peer, or — only when the

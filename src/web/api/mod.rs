@@ -1,5 +1,7 @@
-//! The JSON API under `/api/v1/{tenant}/…` (X2). This table is the one place where each route
-//! states the right it needs (B3); the guard enforces it before any handler runs.
+//! The JSON API under `/api/v1/{tenant}/…` (X2). Its route table ([`routes`]) is the one place
+//! where each route states its gate — open, signed in, or the right it needs (B3); the router
+//! (the guard enforces the gate before any handler runs), the OpenAPI document and the lists
+//! the tests walk are all made from it (`web::routes`).
 
 pub(crate) mod audit;
 pub(crate) mod backoffice;
@@ -18,432 +20,143 @@ pub use json::{Json, body_error};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use utoipa::openapi::path::HttpMethod::{Patch, Post, Put};
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::authz::Right;
-use crate::web::guard::{need, signed_in};
+use crate::authz::Right::{self, *};
+use crate::web::routes::{Gate, Operation, Route, Table};
+use crate::web::signin::api as session;
 
 /// Largest import file accepted over HTTP.
 pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
-/// Every guarded API route: method, path and the right it needs (tests walk this list).
-pub const GUARDED: &[(&str, &str, Right)] = &[
-    ("GET", "/api/v1/{tenant}/users", Right::Users),
-    ("POST", "/api/v1/{tenant}/users", Right::Users),
-    ("GET", "/api/v1/{tenant}/login-suggestion", Right::Users),
-    (
-        "GET",
-        "/api/v1/{tenant}/organisations/typeahead",
-        Right::Users,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/users/{id}/account-mail",
-        Right::Users,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/users/{id}/employments",
-        Right::Users,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/users/{id}/employments",
-        Right::Users,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/users/{id}/employments/{employment}/end",
-        Right::Users,
-    ),
-    ("PUT", "/api/v1/{tenant}/users/{id}/budget", Right::Users),
-    ("DELETE", "/api/v1/{tenant}/users/{id}/budget", Right::Users),
-    (
-        "PUT",
-        "/api/v1/{tenant}/users/{id}/properties",
-        Right::Users,
-    ),
-    ("GET", "/api/v1/{tenant}/users/{id}/audit", Right::Audit),
-    ("GET", "/api/v1/{tenant}/user-groups", Right::UserGroups),
-    ("POST", "/api/v1/{tenant}/user-groups", Right::UserGroups),
-    (
-        "GET",
-        "/api/v1/{tenant}/user-groups/{id}",
-        Right::UserGroups,
-    ),
-    (
-        "PATCH",
-        "/api/v1/{tenant}/user-groups/{id}",
-        Right::UserGroups,
-    ),
-    (
-        "DELETE",
-        "/api/v1/{tenant}/user-groups/{id}",
-        Right::UserGroups,
-    ),
-    ("GET", "/api/v1/{tenant}/users/{id}", Right::Users),
-    ("PATCH", "/api/v1/{tenant}/users/{id}", Right::Users),
-    ("DELETE", "/api/v1/{tenant}/users/{id}", Right::Users),
-    (
-        "POST",
-        "/api/v1/{tenant}/users/{id}/deactivate",
-        Right::Users,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/users/{id}/reactivate",
-        Right::Users,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/backoffice-users",
-        Right::BackofficeUsers,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/backoffice-users",
-        Right::BackofficeUsers,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/backoffice-users/{id}",
-        Right::BackofficeUsers,
-    ),
-    (
-        "PATCH",
-        "/api/v1/{tenant}/backoffice-users/{id}",
-        Right::BackofficeUsers,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/backoffice-users/{id}/activate",
-        Right::BackofficeUsers,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/backoffice-users/{id}/deactivate",
-        Right::BackofficeUsers,
-    ),
-    (
-        "PUT",
-        "/api/v1/{tenant}/backoffice-users/{id}/roles",
-        Right::BackofficeUsers,
-    ),
-    (
-        "PUT",
-        "/api/v1/{tenant}/backoffice-users/{id}/catalogs",
-        Right::BackofficeUsers,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/backoffice-users/{id}/temporary-password",
-        Right::BackofficeUsers,
-    ),
-    ("GET", "/api/v1/{tenant}/users-export", Right::Export),
-    ("POST", "/api/v1/{tenant}/imports", Right::Imports),
-    ("GET", "/api/v1/{tenant}/imports", Right::Imports),
-    ("GET", "/api/v1/{tenant}/imports/{id}", Right::Imports),
-    (
-        "POST",
-        "/api/v1/{tenant}/imports/{id}/run-now",
-        Right::Imports,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/imports/{id}/report",
-        Right::Imports,
-    ),
-    ("GET", "/api/v1/{tenant}/reports/learners", Right::Reports),
-    ("GET", "/api/v1/{tenant}/roles", Right::Roles),
-    ("POST", "/api/v1/{tenant}/roles", Right::Roles),
-    ("PUT", "/api/v1/{tenant}/roles/{code}/rights", Right::Roles),
-    // Organisations, departments and units (H4).
-    (
-        "GET",
-        "/api/v1/{tenant}/organisations",
-        Right::Organisations,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/organisations",
-        Right::Organisations,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/organisations/{id}",
-        Right::Organisations,
-    ),
-    (
-        "PATCH",
-        "/api/v1/{tenant}/organisations/{id}",
-        Right::Organisations,
-    ),
-    (
-        "DELETE",
-        "/api/v1/{tenant}/organisations/{id}",
-        Right::Organisations,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/organisations/{id}/departments",
-        Right::Organisations,
-    ),
-    (
-        "POST",
-        "/api/v1/{tenant}/organisations/{id}/departments",
-        Right::Organisations,
-    ),
-    (
-        "GET",
-        "/api/v1/{tenant}/departments/{id}",
-        Right::Organisations,
-    ),
-    (
-        "PATCH",
-        "/api/v1/{tenant}/departments/{id}",
-        Right::Organisations,
-    ),
-    (
-        "DELETE",
-        "/api/v1/{tenant}/departments/{id}",
-        Right::Organisations,
-    ),
-    ("GET", "/api/v1/{tenant}/units", Right::Organisations),
-    ("POST", "/api/v1/{tenant}/units", Right::Organisations),
-    ("GET", "/api/v1/{tenant}/units/{id}", Right::Organisations),
-    ("PATCH", "/api/v1/{tenant}/units/{id}", Right::Organisations),
-    (
-        "DELETE",
-        "/api/v1/{tenant}/units/{id}",
-        Right::Organisations,
-    ),
-    ("GET", "/api/v1/{tenant}/catalogs", Right::Settings),
-    ("POST", "/api/v1/{tenant}/catalogs", Right::Settings),
-    ("PATCH", "/api/v1/{tenant}/catalogs/{id}", Right::Settings),
-];
+fn right(right: Right) -> Gate {
+    Gate::Right(right)
+}
 
-/// All API routes.
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/{tenant}/me", signed_in(state, get(me::me)))
-        .route(
-            "/api/v1/{tenant}/users",
-            need(state, Right::Users, get(users::list).post(users::create)),
+/// Every API route: its gate and handlers (whose `#[utoipa::path]` gives path, methods and
+/// operation). The router, the OpenAPI document and the lists the tests walk come from here.
+pub fn routes() -> Table {
+    let mut table = vec![
+        Route::new(Gate::Open, routes!(crate::web::openapi::openapi_json)),
+        Route::new(
+            Gate::Open,
+            routes!(session::whoami, session::sign_in, session::sign_out),
+        ),
+        Route::new(Gate::Open, routes!(session::change_password)),
+        Route::new(Gate::SignedIn, routes!(me::me)),
+        Route::new(right(Users), routes!(users::list, users::create)).granting(&[Post]),
+        Route::new(right(Users), routes!(users::login_suggestion)),
+        Route::new(right(Users), routes!(users::organisation_typeahead)),
+        Route::new(right(Users), routes!(users::account_mail)),
+        Route::new(
+            right(Users),
+            routes!(users::employments, users::add_employment),
+        ),
+        Route::new(right(Users), routes!(users::end_employment)),
+        Route::new(
+            right(Users),
+            routes!(users::set_budget, users::delete_budget),
+        ),
+        Route::new(right(Users), routes!(users::set_properties)),
+        Route::new(right(Audit), routes!(audit::user_trail)),
+        Route::new(right(UserGroups), routes!(groups::list, groups::create)),
+        Route::new(
+            right(UserGroups),
+            routes!(groups::get, groups::rename, groups::delete),
+        ),
+        Route::new(
+            right(Users),
+            routes!(users::get, users::update, users::delete),
         )
-        .route(
-            "/api/v1/{tenant}/login-suggestion",
-            need(state, Right::Users, get(users::login_suggestion)),
+        .granting(&[Patch]),
+        Route::new(right(Users), routes!(users::deactivate)),
+        Route::new(right(Users), routes!(users::reactivate)),
+        Route::new(right(Reports), routes!(reports::learners)),
+        Route::new(right(Export), routes!(imports::export)),
+        Route::new(
+            right(Imports),
+            routes!(imports::list, imports::stage).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        ),
+        Route::new(right(Imports), routes!(imports::get)),
+        Route::new(right(Imports), routes!(imports::run_now)),
+        Route::new(right(Imports), routes!(imports::report)),
+    ];
+    table.extend(account_routes());
+    table.extend(structure_routes());
+    Table(table)
+}
+
+/// Back-office accounts (`Right::BackofficeUsers`) and roles (`Right::Roles`).
+fn account_routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            right(BackofficeUsers),
+            routes!(backoffice::list, backoffice::create),
         )
-        .route(
-            "/api/v1/{tenant}/organisations/typeahead",
-            need(state, Right::Users, get(users::organisation_typeahead)),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/account-mail",
-            need(state, Right::Users, post(users::account_mail)),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/employments",
-            need(
-                state,
-                Right::Users,
-                get(users::employments).post(users::add_employment),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/employments/{employment}/end",
-            need(state, Right::Users, post(users::end_employment)),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/budget",
-            need(
-                state,
-                Right::Users,
-                put(users::set_budget).delete(users::delete_budget),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/properties",
-            need(state, Right::Users, put(users::set_properties)),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/audit",
-            need(state, Right::Audit, get(audit::user_trail)),
-        )
-        .route(
-            "/api/v1/{tenant}/user-groups",
-            need(
-                state,
-                Right::UserGroups,
-                get(groups::list).post(groups::create),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/user-groups/{id}",
-            need(
-                state,
-                Right::UserGroups,
-                get(groups::get)
-                    .patch(groups::rename)
-                    .delete(groups::delete),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}",
-            need(
-                state,
-                Right::Users,
-                get(users::get).patch(users::update).delete(users::delete),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/deactivate",
-            need(state, Right::Users, post(users::deactivate)),
-        )
-        .route(
-            "/api/v1/{tenant}/users/{id}/reactivate",
-            need(state, Right::Users, post(users::reactivate)),
-        )
-        .route(
-            "/api/v1/{tenant}/reports/learners",
-            need(state, Right::Reports, get(reports::learners)),
-        )
-        .route(
-            "/api/v1/{tenant}/users-export",
-            need(state, Right::Export, get(imports::export)),
-        )
-        .route(
-            "/api/v1/{tenant}/imports",
-            need(
-                state,
-                Right::Imports,
-                get(imports::list)
-                    .post(imports::stage)
-                    .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/imports/{id}",
-            need(state, Right::Imports, get(imports::get)),
-        )
-        .route(
-            "/api/v1/{tenant}/imports/{id}/run-now",
-            need(state, Right::Imports, post(imports::run_now)),
-        )
-        .route(
-            "/api/v1/{tenant}/imports/{id}/report",
-            need(state, Right::Imports, get(imports::report)),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users",
-            need(
-                state,
-                Right::BackofficeUsers,
-                get(backoffice::list).post(backoffice::create),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users/{id}",
-            need(
-                state,
-                Right::BackofficeUsers,
-                get(backoffice::get).patch(backoffice::update),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users/{id}/activate",
-            need(state, Right::BackofficeUsers, post(backoffice::activate)),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users/{id}/deactivate",
-            need(state, Right::BackofficeUsers, post(backoffice::deactivate)),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users/{id}/roles",
-            need(state, Right::BackofficeUsers, put(backoffice::set_roles)),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users/{id}/catalogs",
-            need(state, Right::BackofficeUsers, put(backoffice::set_catalogs)),
-        )
-        .route(
-            "/api/v1/{tenant}/backoffice-users/{id}/temporary-password",
-            need(
-                state,
-                Right::BackofficeUsers,
-                post(backoffice::temporary_password),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/roles",
-            need(state, Right::Roles, get(roles::list).post(roles::create)),
-        )
-        .route(
-            "/api/v1/{tenant}/roles/{code}/rights",
-            need(state, Right::Roles, put(roles::set_rights)),
-        )
-        .merge(structure_routes(state))
+        .granting(&[Post]),
+        Route::new(
+            right(BackofficeUsers),
+            routes!(backoffice::get, backoffice::update),
+        ),
+        Route::new(right(BackofficeUsers), routes!(backoffice::activate)),
+        Route::new(right(BackofficeUsers), routes!(backoffice::deactivate)),
+        Route::new(right(BackofficeUsers), routes!(backoffice::set_roles)).granting(&[Put]),
+        Route::new(right(BackofficeUsers), routes!(backoffice::set_catalogs)).granting(&[Put]),
+        Route::new(
+            right(BackofficeUsers),
+            routes!(backoffice::temporary_password),
+        ),
+        Route::new(right(Roles), routes!(roles::list, roles::create)).granting(&[Post]),
+        Route::new(right(Roles), routes!(roles::set_rights)).granting(&[Put]),
+    ]
 }
 
 /// Organisations, departments, units (`Right::Organisations`) and catalogs (`Right::Settings`).
-fn structure_routes(state: &AppState) -> Router<AppState> {
-    use Right::{Organisations as O, Settings};
-    Router::new()
-        .route(
-            "/api/v1/{tenant}/organisations",
-            need(
-                state,
-                O,
-                get(organisations::list).post(organisations::create),
+fn structure_routes() -> Vec<Route> {
+    let o = || right(Organisations);
+    vec![
+        Route::new(o(), routes!(organisations::list, organisations::create)),
+        Route::new(
+            o(),
+            routes!(
+                organisations::get,
+                organisations::update,
+                organisations::delete
             ),
-        )
-        .route(
-            "/api/v1/{tenant}/organisations/{id}",
-            need(
-                state,
-                O,
-                get(organisations::get)
-                    .patch(organisations::update)
-                    .delete(organisations::delete),
+        ),
+        Route::new(
+            o(),
+            routes!(organisations::departments, organisations::create_department),
+        ),
+        Route::new(
+            o(),
+            routes!(
+                organisations::get_department,
+                organisations::update_department,
+                organisations::delete_department
             ),
-        )
-        .route(
-            "/api/v1/{tenant}/organisations/{id}/departments",
-            need(
-                state,
-                O,
-                get(organisations::departments).post(organisations::create_department),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/departments/{id}",
-            need(
-                state,
-                O,
-                get(organisations::get_department)
-                    .patch(organisations::update_department)
-                    .delete(organisations::delete_department),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/units",
-            need(state, O, get(units::tree).post(units::create)),
-        )
-        .route(
-            "/api/v1/{tenant}/units/{id}",
-            need(
-                state,
-                O,
-                get(units::get).patch(units::update).delete(units::delete),
-            ),
-        )
-        .route(
-            "/api/v1/{tenant}/catalogs",
-            need(state, Settings, get(catalogs::list).post(catalogs::create)),
-        )
-        .route(
-            "/api/v1/{tenant}/catalogs/{id}",
-            need(state, Settings, axum::routing::patch(catalogs::rename)),
-        )
+        ),
+        Route::new(o(), routes!(units::tree, units::create)),
+        Route::new(o(), routes!(units::get, units::update, units::delete)),
+        Route::new(right(Settings), routes!(catalogs::list, catalogs::create)),
+        Route::new(right(Settings), routes!(catalogs::rename)),
+    ]
+}
+
+/// All API routes, each behind its gate.
+pub fn router(state: &AppState) -> Router<AppState> {
+    routes().router(state)
+}
+
+/// Every API operation (tests walk this list).
+pub fn operations() -> Vec<Operation> {
+    routes().operations()
+}
+
+/// Every API operation guarded by a right: method, path and the right it needs.
+pub fn guarded() -> Vec<(&'static str, String, Right)> {
+    routes().guarded()
 }

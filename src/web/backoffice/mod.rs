@@ -24,8 +24,11 @@ use axum::routing::{get, post};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::authz::Right::{
+    ApproveRegistrations, Audit, BackofficeUsers, Imports, Organisations, Roles, UserGroups, Users,
+};
 use crate::authz::{Permit, Right};
-use crate::web::guard::{need, signed_in};
+use crate::web::routes::{Gate, Route, Table};
 
 /// One menu entry.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -72,153 +75,178 @@ pub fn menu(rights: &[Right]) -> Vec<MenuItem> {
         .collect()
 }
 
-/// Sections whose pages are routed below; every other right gets the placeholder page of
-/// [`pages::section`]. Add a right here when a module adds its routes (imports, approvals …).
-const WITH_PAGES: &[Right] = &[
-    Right::Users,
-    Right::UserGroups,
-    Right::Organisations,
-    Right::BackofficeUsers,
-    Right::Roles,
-    Right::Imports,
-    Right::ApproveRegistrations,
-];
-
-/// All back-office page routes; each is guarded by the right that opens its section (B3).
-/// One `.route(…)` per path: add a section by adding its lines and its right to `WITH_PAGES`.
-pub fn router(state: &AppState) -> Router<AppState> {
-    let s = state;
-    let mut router = Router::new()
-        .route("/t/{tenant}/backoffice", signed_in(s, get(pages::home)))
+/// The back office's route table: each page with its gate (B3); every section is guarded by the
+/// right that opens it. A section of the [`menu`] without pages here gets the placeholder page
+/// of [`pages::section`] at its menu path, behind its right.
+pub fn routes() -> Table {
+    let page = |right: Right, path: &str, handlers| Route::page(Gate::Right(right), path, handlers);
+    let mut table = Table(vec![
+        Route::page(Gate::SignedIn, "/t/{tenant}/backoffice", get(pages::home)),
         // Users (U1–U10)
-        .route(
-            "/t/{tenant}/backoffice/users",
-            need(s, Right::Users, get(users::list)),
-        )
-        .route(
+        page(Users, "/t/{tenant}/backoffice/users", get(users::list)),
+        page(
+            Users,
             "/t/{tenant}/backoffice/users/new",
-            need(s, Right::Users, get(users::new_form).post(users::create)),
-        )
-        .route(
+            get(users::new_form).post(users::create),
+        ),
+        page(
+            Users,
             "/t/{tenant}/backoffice/users/{id}",
-            need(s, Right::Users, get(users::edit).post(users::update)),
-        )
-        .route(
+            get(users::edit).post(users::update),
+        ),
+        page(
+            Audit,
             "/t/{tenant}/backoffice/users/{id}/history",
-            need(s, Right::Audit, get(users::history)),
-        )
-        .route(
+            get(users::history),
+        ),
+        page(
+            Users,
             "/t/{tenant}/backoffice/users/{id}/deactivate",
-            need(s, Right::Users, post(users::deactivate)),
-        )
-        .route(
+            post(users::deactivate),
+        ),
+        page(
+            Users,
             "/t/{tenant}/backoffice/users/{id}/reactivate",
-            need(s, Right::Users, post(users::reactivate)),
-        )
-        .route(
+            post(users::reactivate),
+        ),
+        page(
+            Users,
             "/t/{tenant}/backoffice/users/{id}/account-mail",
-            need(s, Right::Users, post(users::account_mail)),
-        )
+            post(users::account_mail),
+        ),
         // User groups (G1)
-        .route(
+        page(
+            UserGroups,
             "/t/{tenant}/backoffice/user-groups",
-            need(s, Right::UserGroups, get(groups::list).post(groups::create)),
-        )
-        .route(
+            get(groups::list).post(groups::create),
+        ),
+        page(
+            UserGroups,
             "/t/{tenant}/backoffice/user-groups/{id}/rename",
-            need(s, Right::UserGroups, post(groups::rename)),
-        )
-        .route(
+            post(groups::rename),
+        ),
+        page(
+            UserGroups,
             "/t/{tenant}/backoffice/user-groups/{id}/delete",
-            need(s, Right::UserGroups, post(groups::delete)),
-        )
+            post(groups::delete),
+        ),
         // Organisations and their departments (U8, U10)
-        .route(
+        page(
+            Organisations,
             "/t/{tenant}/backoffice/organisations",
-            need(
-                s,
-                Right::Organisations,
-                get(organisations::list).post(organisations::create),
-            ),
-        )
-        .route(
+            get(organisations::list).post(organisations::create),
+        ),
+        page(
+            Organisations,
             "/t/{tenant}/backoffice/organisations/{id}/rename",
-            need(s, Right::Organisations, post(organisations::rename)),
-        )
-        .route(
+            post(organisations::rename),
+        ),
+        page(
+            Organisations,
             "/t/{tenant}/backoffice/organisations/{id}",
-            need(s, Right::Organisations, get(organisations::departments)),
-        )
+            get(organisations::departments),
+        ),
         // Back-office users (B1, B4)
-        .route(
+        page(
+            BackofficeUsers,
             "/t/{tenant}/backoffice/backoffice-users",
-            need(s, Right::BackofficeUsers, get(accounts::list)),
-        )
-        .route(
+            get(accounts::list),
+        ),
+        page(
+            BackofficeUsers,
             "/t/{tenant}/backoffice/backoffice-users/{id}",
-            need(s, Right::BackofficeUsers, get(accounts::show)),
-        )
+            get(accounts::show),
+        ),
         // Roles and rights (B3)
-        .route(
+        page(
+            Roles,
             "/t/{tenant}/backoffice/roles",
-            need(s, Right::Roles, get(roles::list).post(roles::create)),
-        )
-        .route(
+            get(roles::list).post(roles::create),
+        ),
+        page(
+            Roles,
             "/t/{tenant}/backoffice/roles/{code}",
-            need(
-                s,
-                Right::Roles,
-                get(roles::rights_tab).post(roles::save_rights),
-            ),
-        );
-    // Imports (I8, I9)
-    router = router
-        .route(
+            get(roles::rights_tab).post(roles::save_rights),
+        ),
+        // Imports (I8, I9)
+        page(
+            Imports,
             "/t/{tenant}/backoffice/imports",
-            need(
-                s,
-                Right::Imports,
-                get(imports::list)
-                    .post(imports::stage)
-                    .layer(DefaultBodyLimit::max(crate::web::api::MAX_IMPORT_BYTES)),
-            ),
-        )
-        .route(
+            get(imports::list)
+                .post(imports::stage)
+                .layer(DefaultBodyLimit::max(crate::web::api::MAX_IMPORT_BYTES)),
+        ),
+        page(
+            Imports,
             "/t/{tenant}/backoffice/imports/{id}",
-            need(s, Right::Imports, get(imports::show)),
-        )
-        .route(
+            get(imports::show),
+        ),
+        page(
+            Imports,
             "/t/{tenant}/backoffice/imports/{id}/run-now",
-            need(s, Right::Imports, post(imports::run_now)),
-        )
-        .route(
+            post(imports::run_now),
+        ),
+        page(
+            Imports,
             "/t/{tenant}/backoffice/imports/{id}/report.csv",
-            need(s, Right::Imports, get(imports::report)),
-        );
-    // Registrations to approve (R3)
-    router = router
-        .route(
+            get(imports::report),
+        ),
+        // Registrations to approve (R3)
+        page(
+            ApproveRegistrations,
             "/t/{tenant}/backoffice/approvals",
-            need(s, Right::ApproveRegistrations, get(approvals::list)),
-        )
-        .route(
+            get(approvals::list),
+        ),
+        page(
+            ApproveRegistrations,
             "/t/{tenant}/backoffice/approvals/{id}/approve",
-            need(s, Right::ApproveRegistrations, post(approvals::approve)),
-        )
-        .route(
+            post(approvals::approve),
+        ),
+        page(
+            ApproveRegistrations,
             "/t/{tenant}/backoffice/approvals/{id}/reject",
-            need(s, Right::ApproveRegistrations, post(approvals::reject)),
-        );
+            post(approvals::reject),
+        ),
+    ]);
+    let routed: Vec<String> = table.gates().iter().map(|(p, _)| p.to_string()).collect();
     for (right, item) in Right::ALL.into_iter().zip(menu(&Right::ALL)) {
-        if WITH_PAGES.contains(&right) {
+        let path = section_path(&item);
+        if routed.contains(&path) {
             continue;
         }
         let handler =
             move |state: State<AppState>, access: Permit| pages::section(state, access, right);
-        router = router.route(
-            &format!("/t/{{tenant}}/backoffice{}", item.path),
-            need(s, right, get(handler)),
-        );
+        table.push(page(right, &path, get(handler)));
     }
-    router
+    table
+}
+
+/// The routed path of a menu entry's section.
+fn section_path(item: &MenuItem) -> String {
+    format!("/t/{{tenant}}/backoffice{}", item.path)
+}
+
+/// All back-office page routes, each behind its gate (B3).
+pub fn router(state: &AppState) -> Router<AppState> {
+    routes().router(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b3_every_section_is_routed_behind_its_right() {
+        let table = routes();
+        let gates = table.gates();
+        for (right, item) in Right::ALL.into_iter().zip(menu(&Right::ALL)) {
+            let path = section_path(&item);
+            let behind: Vec<_> = gates.iter().filter(|(p, _)| *p == path).collect();
+            assert_eq!(
+                behind,
+                [&(path.as_str(), Gate::Right(right))],
+                "{right}: its menu path"
+            );
+        }
+    }
 }

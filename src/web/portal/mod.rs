@@ -21,7 +21,7 @@ pub mod texts;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use sea_orm::EntityTrait;
 use serde_json::{Map, Value, json};
 use tower_sessions::Session;
@@ -33,35 +33,49 @@ use crate::domain::{invitations, registration};
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{tenants, users};
-use crate::web::guard::{need, signed_in};
 use crate::web::pages::{Page, PageError};
+use crate::web::routes::{Gate, Route, Table};
 
-/// Portal routes.
-pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/t/{tenant}/portal", signed_in(state, get(home)))
-        .route(
+/// The portal's route table: each page with its gate (open unless it says otherwise).
+pub fn routes() -> Table {
+    Table(vec![
+        Route::page(Gate::SignedIn, "/t/{tenant}/portal", get(home)),
+        Route::page(
+            Gate::Open,
             "/t/{tenant}/register",
             get(register::form).post(register::submit),
-        )
-        .route("/t/{tenant}/register/thanks", get(register::thanks))
-        .route(
+        ),
+        Route::page(
+            Gate::Open,
+            "/t/{tenant}/register/thanks",
+            get(register::thanks),
+        ),
+        Route::page(
+            Gate::Open,
             "/t/{tenant}/register/confirm",
             get(register::confirm_form).post(register::confirm_submit),
-        )
-        .route("/t/{tenant}/activities/{code}", get(activities::detail))
-        .route(
+        ),
+        Route::page(
+            Gate::Open,
+            "/t/{tenant}/activities/{code}",
+            get(activities::detail),
+        ),
+        Route::page(
+            Gate::Open,
             "/t/{tenant}/activities/{code}/enroll",
-            axum::routing::post(activities::enroll),
-        )
-        .route(
+            post(activities::enroll),
+        ),
+        Route::page(
+            Gate::Right(Right::LearningActivities),
             "/t/{tenant}/backoffice/learning-activities/{code}/invite",
-            need(
-                state,
-                Right::LearningActivities,
-                get(activities::invite_form).post(activities::invite_submit),
-            ),
-        )
+            get(activities::invite_form).post(activities::invite_submit),
+        ),
+    ])
+}
+
+/// Portal routes, each behind its gate.
+pub fn router(state: &AppState) -> Router<AppState> {
+    routes().router(state)
 }
 
 /// The page context every portal page starts from: tenant, language and texts.
