@@ -27,12 +27,12 @@ use crate::web::i18n;
 use crate::web::pages::{Page, PageError};
 
 /// The context every password page shares, in `lang`.
-fn base(tenant: &tenants::Model, lang: &str) -> Value {
-    json!({
+fn base(tenant: &tenants::Model, lang: &str) -> crate::Result<Value> {
+    Ok(json!({
         "lang": lang,
-        "tenant": crate::web::pages::tenant_view(tenant),
-        "policy": recovery::policy_of(tenant),
-    })
+        "tenant": crate::web::pages::tenant_view(tenant)?,
+        "policy": recovery::policy_of(tenant)?,
+    }))
 }
 
 /// The language of a page for a visitor not yet known: the tenant's default language.
@@ -102,7 +102,7 @@ fn change_page(
         status,
         "signin/change.html",
         with(
-            base(tenant, lang),
+            base(tenant, lang)?,
             json!({
                 "action": format!("/t/{}/password/change", tenant.slug),
                 "logout_url": format!("/t/{}/logout", tenant.slug),
@@ -239,7 +239,7 @@ fn link_problem_page(tenant: &tenants::Model, problem: LinkProblem) -> Result<Pa
         status,
         "signin/set.html",
         with(
-            base(tenant, tenant_lang(tenant)),
+            base(tenant, tenant_lang(tenant))?,
             json!({
                 "link_problem": problem,
                 "forgot_url": format!("/t/{}/password/forgot", tenant.slug),
@@ -260,7 +260,7 @@ fn set_page(
         status,
         "signin/set.html",
         with(
-            base(tenant, tenant_lang(tenant)),
+            base(tenant, tenant_lang(tenant))?,
             json!({
                 "action": format!("/t/{}/password/set", tenant.slug),
                 "token": token,
@@ -355,7 +355,7 @@ fn forgot_page(
     Ok(Page::ok(
         "signin/forgot.html",
         with(
-            base(tenant, tenant_lang(tenant)),
+            base(tenant, tenant_lang(tenant))?,
             json!({
                 "action": format!("/t/{}/password/forgot", tenant.slug),
                 "kind": match kind { PrincipalKind::Backoffice => "backoffice", PrincipalKind::User => "user" },
