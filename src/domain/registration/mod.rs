@@ -27,6 +27,7 @@ use crate::auth::links::{self, Purpose};
 use crate::auth::recovery::LinkProblem;
 use crate::domain::audit::{self, Change};
 use crate::domain::ctx::Ctx;
+use crate::domain::return_target::safe_next;
 use crate::domain::users::{queue_set_password_mails, suggest_login, taken_with_prefixes};
 use crate::error::{Error, FieldError};
 use crate::jobs::{self, NewJob};
@@ -60,11 +61,6 @@ pub mod job {
     pub const OUTCOME: &str = "mail.registration_outcome";
     /// "Your account is ready" to a registrant who chose a password (flow: immediate).
     pub const WELCOME: &str = "mail.registration_welcome";
-}
-
-/// R5: a return target is kept only when it is a plain path inside this tenant's portal.
-pub fn safe_return_target(slug: &str, target: Option<&str>) -> Option<String> {
-    crate::web::signin::safe_next(slug, target)
 }
 
 /// What the registrant is told after sending the form (R3, R5: the thank-you page).
@@ -150,7 +146,7 @@ pub async fn register(
     };
     let mut checked = fields::check(form, &rules).map_err(Error::Validation)?;
     checked.properties.retain(|_, v| !v.is_empty());
-    let return_to = safe_return_target(&tenant.slug, return_to);
+    let return_to = safe_next(&tenant.slug, return_to);
     let mut problems = Vec::new();
     // U2: a taken login name is reported with a free suggestion.
     let base = checked.login.as_str().to_owned();

@@ -120,7 +120,7 @@ async fn home(State(state): State<AppState>, access: Permit) -> Result<Response,
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
     if let Some(target) =
         registration::take_return_target(&state.db, access.tenant(), access.signed_in()?.id).await?
-        && let Some(target) = registration::safe_return_target(&tenant.slug, Some(&target))
+        && let Some(target) = crate::domain::return_target::safe_next(&tenant.slug, Some(&target))
     {
         return Ok(Redirect::to(&target).into_response());
     }

@@ -20,7 +20,8 @@ use crate::app::AppState;
 use crate::auth::recovery::LinkProblem;
 use crate::auth::signin::tenant_by_slug;
 use crate::domain::ctx::{Actor, ActorKind, Ctx, Source};
-use crate::domain::registration::{self, Next, RegistrationForm, choices, safe_return_target};
+use crate::domain::registration::{self, Next, RegistrationForm, choices};
+use crate::domain::return_target::safe_next;
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::tenants;
@@ -147,7 +148,7 @@ pub async fn form(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     let tenant = tenant_by_slug(&state.db, &slug).await?;
-    let next = safe_return_target(&tenant.slug, q.next.as_deref());
+    let next = safe_next(&tenant.slug, q.next.as_deref());
     page(
         &state,
         &session,
@@ -181,7 +182,7 @@ pub async fn submit(
     let mut form: RegistrationForm =
         serde_json::from_value(Value::Object(values.clone())).unwrap_or_default();
     form.properties = properties;
-    let next = safe_return_target(&tenant.slug, values.get("next").and_then(Value::as_str));
+    let next = safe_next(&tenant.slug, values.get("next").and_then(Value::as_str));
     let expected: Option<Captcha> = session
         .remove(CAPTCHA_KEY)
         .await
@@ -235,7 +236,7 @@ pub async fn thanks(
         .as_deref()
         .filter(|s| known.contains(s))
         .unwrap_or("sign_in");
-    let next = safe_return_target(&tenant.slug, q.next.as_deref());
+    let next = safe_next(&tenant.slug, q.next.as_deref());
     let mut ctx = base(&tenant, None)?;
     ctx.insert("step".into(), json!(step));
     ctx.insert("returns".into(), json!(next.is_some()));
@@ -282,7 +283,7 @@ pub async fn confirm_submit(
     let mut page_ctx = base(&tenant, None)?;
     match registration::confirm(&state.db, &ctx, &f.token).await? {
         Ok(done) => {
-            let next = safe_return_target(&tenant.slug, done.return_to.as_deref());
+            let next = safe_next(&tenant.slug, done.return_to.as_deref());
             page_ctx.insert("done".into(), json!(true));
             page_ctx.insert("set_password".into(), json!(done.set_password_mailed));
             page_ctx.insert(

@@ -10,11 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::{ClientAddr, current, encode, end, establish, home, login_url, minutes, safe_next};
+use super::{ClientAddr, current, encode, end, establish, home, login_url, minutes};
 use crate::app::AppState;
 use crate::auth::principal::PrincipalKind;
 use crate::auth::signin::{self, Attempt, Refusal};
 use crate::auth::throttle::Throttle;
+use crate::domain::return_target::safe_next;
 use crate::store::entity::tenants;
 use crate::tenancy::Tenant;
 use crate::tenancy::descriptor::LoginLayout;

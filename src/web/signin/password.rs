@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
-use super::{current, encode, establish, home, login_url, minutes, request_id, safe_next};
+use super::{current, encode, establish, home, login_url, minutes, request_id};
 use crate::app::AppState;
 use crate::auth::principal::{Principal, PrincipalKind};
 use crate::auth::recovery::{
@@ -20,6 +20,7 @@ use crate::auth::recovery::{
 use crate::auth::signin::{self, principal_for};
 use crate::auth::throttle::Throttle;
 use crate::domain::ctx::Source;
+use crate::domain::return_target::safe_next;
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{backoffice_accounts, tenants, users};
