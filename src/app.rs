@@ -23,6 +23,8 @@ pub struct App {
     pub mailer: Mailer,
     /// Per-tenant authorization policies.
     pub authz: crate::authz::enforcer::Registry,
+    /// Parsed tenant contexts (settings, languages), per tenant.
+    pub tenants: crate::tenancy::Tenants,
     /// In-process sessions (used when no Redis is configured).
     pub sessions: crate::web::sessions::MemorySessions,
 }
@@ -64,6 +66,7 @@ impl AppState {
             redis,
             mailer,
             authz: Default::default(),
+            tenants: Default::default(),
             sessions: Default::default(),
         })))
     }

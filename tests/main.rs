@@ -26,3 +26,4 @@ mod ownership;
 mod portal;
 mod quota;
 mod shipped_tenants;
+mod tenant_context;

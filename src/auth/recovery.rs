@@ -48,13 +48,12 @@ pub enum PasswordProblem {
     SameAsCurrent,
 }
 
-/// R7: the tenant's password policy (`password_policy` in its settings; defaults when absent).
-pub fn policy_of(tenant: &tenants::Model) -> PasswordPolicy {
-    tenant
+/// R7: the tenant's password policy, from its one tenant context (a bad stored setting is an
+/// error, not the default policy).
+pub fn policy_of(tenant: &tenants::Model) -> crate::Result<PasswordPolicy> {
+    Ok(crate::tenancy::Tenant::from_row(tenant)?
         .settings
-        .get("password_policy")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+        .password_policy)
 }
 
 /// R7: what is wrong with `new` (typed twice) under `policy`; empty when it is acceptable.
@@ -152,7 +151,7 @@ pub async fn change_password(
         throttle.failed(&limits, &keys).await;
         return Ok(Err(ChangeRefusal::WrongCurrent));
     }
-    let mut problems = check_policy(&policy_of(tenant), &change.new, &change.repeat);
+    let mut problems = check_policy(&policy_of(tenant)?, &change.new, &change.repeat);
     if change.new == change.current {
         problems.push(PasswordProblem::SameAsCurrent);
     }
@@ -276,7 +275,7 @@ pub async fn set_password_by_link(
         Ok(t) => t,
         Err(p) => return Ok(Err(SetRefusal::Link(p))),
     };
-    let problems = check_policy(&policy_of(tenant_row), new, repeat);
+    let problems = check_policy(&policy_of(tenant_row)?, new, repeat);
     if !problems.is_empty() {
         return Ok(Err(SetRefusal::Invalid(problems)));
     }

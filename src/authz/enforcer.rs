@@ -224,6 +224,7 @@ pub async fn bump_version<C: ConnectionTrait>(db: &C, tenant: TenantId) -> crate
 /// After a committed policy change: drop the local enforcer and tell other instances.
 pub async fn announce(state: &crate::app::AppState, tenant: TenantId) {
     state.authz.invalidate(tenant.0).await;
+    state.tenants.invalidate(tenant.0).await;
     if let Some(client) = &state.redis {
         let publish = async {
             let mut conn = client.get_multiplexed_async_connection().await?;
@@ -278,6 +279,7 @@ async fn subscribe(state: &crate::app::AppState, client: &redis::Client) -> anyh
         let payload: String = msg.get_payload()?;
         if let Ok(id) = payload.parse::<Uuid>() {
             state.authz.invalidate(id).await;
+            state.tenants.invalidate(id).await;
         }
     }
     anyhow::bail!("subscription stream ended")

@@ -17,6 +17,7 @@ use crate::store::TenantId;
 use crate::store::entity::{
     backoffice_accounts, catalog_access, organisation_units, role_assignments, role_rights, roles,
 };
+use crate::tenancy::Tenant;
 
 /// Who holds a permit: a signed-in principal, or the operator (CLI, jobs).
 #[derive(Debug, Clone)]
@@ -38,6 +39,9 @@ pub struct Permit {
     rights: Vec<Right>,
     ctx: Ctx,
     announcer: Option<Announcer>,
+    /// The tenant context the guard loaded for this request; the CLI and jobs load theirs on
+    /// first use ([`Permit::tenant_context`]).
+    context: Option<Arc<Tenant>>,
 }
 
 /// Tells this instance and the others that a tenant's policy changed (drop the cached
@@ -89,6 +93,7 @@ impl Permit {
             rights,
             ctx,
             announcer: None,
+            context: None,
         }
     }
 
@@ -96,6 +101,22 @@ impl Permit {
     pub fn announcing(mut self, announcer: Announcer) -> Self {
         self.announcer = Some(announcer);
         self
+    }
+
+    /// The same permit, carrying `tenant` (the guard's context of this request's tenant row).
+    pub fn with_tenant(mut self, tenant: Arc<Tenant>) -> Self {
+        debug_assert_eq!(tenant.id, self.tenant, "a permit carries its own tenant");
+        self.context = Some(tenant);
+        self
+    }
+
+    /// The tenant context (typed settings, languages, policy version): the one the guard
+    /// loaded with the permit, else read and parsed now. A bad stored setting is an error.
+    pub async fn tenant_context<C: ConnectionTrait>(&self, db: &C) -> crate::Result<Arc<Tenant>> {
+        match &self.context {
+            Some(t) => Ok(t.clone()),
+            None => Ok(Arc::new(Tenant::load(db, self.tenant).await?)),
+        }
     }
 
     /// After a committed change of roles, rights or assignments: tells every instance at once.
@@ -115,6 +136,7 @@ impl Permit {
             rights: Right::ALL.to_vec(),
             ctx: Ctx::operator(tenant, label),
             announcer: None,
+            context: None,
         }
     }
 
@@ -127,6 +149,7 @@ impl Permit {
             rights: Right::ALL.to_vec(),
             ctx: Ctx::system(tenant, source),
             announcer: None,
+            context: None,
         }
     }
 

@@ -124,16 +124,8 @@ pub async fn run(cmd: TenantCommand, settings: &Settings) -> anyhow::Result<Exit
             }
             for t in rows {
                 let count = TenantId(t.id).find::<users::Entity>().count(&db).await?;
-                let langs = t
-                    .languages
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    })
-                    .unwrap_or_default();
+                // The one tenant context: a bad stored setting is reported, not hidden.
+                let langs = crate::tenancy::Tenant::from_row(&t)?.languages.join(",");
                 println!(
                     "{:<20} {:<36} {:<8} {:<10} {:>7}  {}",
                     t.slug,

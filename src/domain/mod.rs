@@ -13,6 +13,7 @@ pub mod organisations;
 pub mod people;
 pub mod quota;
 pub mod registration;
+pub mod return_target;
 pub mod roles;
 pub mod tree;
 pub mod units;

@@ -657,7 +657,7 @@ pub async fn create(
         return Err(Error::Forbidden("you may not create users".into()));
     }
     let tenant = ctx.tenant;
-    let info = refs::tenant_info(db, tenant).await?;
+    let info = permit.tenant_context(db).await?;
     let mut p = Problems::default();
     let login = p.take("login", LoginName::parse(new.login.trim()));
     let first = p.take(
@@ -722,8 +722,8 @@ pub async fn create(
                 (None, None)
             }
             Some(pw) => {
-                let policy = crate::auth::recovery::policy_of(&info.row);
-                for problem in crate::auth::recovery::check_policy(&policy, pw, pw) {
+                let policy = &info.settings.password_policy;
+                for problem in crate::auth::recovery::check_policy(policy, pw, pw) {
                     p.add("password", password_problem_text(&problem));
                 }
                 (Some(pw.to_owned()), None)
@@ -894,7 +894,7 @@ pub async fn update(
     let ctx = permit.ctx();
     let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
-    let info = refs::tenant_info(db, tenant).await?;
+    let info = permit.tenant_context(db).await?;
     let txn = crate::store::begin_write(db).await?;
     let user = in_scope(&txn, tenant, scope, id).await?;
     let before_links = links(&txn, tenant, id).await?;

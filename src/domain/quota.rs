@@ -13,7 +13,7 @@ use sea_orm::{
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{tenants, users};
-use crate::tenancy::apply::TenantSettings;
+use crate::tenancy::Tenant;
 
 /// I6: why adding `adding` users to a tenant that holds `have` of at most `quota` is refused,
 /// or `None` when they fit.
@@ -45,9 +45,7 @@ pub async fn quota_of<C: ConnectionTrait>(db: &C, tenant: TenantId) -> crate::Re
     let Some(t) = find.one(db).await? else {
         return Err(Error::NotFound("tenant".into()));
     };
-    let settings: TenantSettings = serde_json::from_value(t.settings)
-        .map_err(|e| anyhow::anyhow!("tenant settings unreadable: {e}"))?;
-    Ok(settings.user_quota.map(u64::from))
+    Ok(Tenant::from_row(&t)?.settings.user_quota.map(u64::from))
 }
 
 /// I6: refuses (409, saying how many seats are left) when `adding` more users would take the

@@ -5,15 +5,15 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::store::TenantId;
 use crate::store::entity::{
-    catalogs, departments, enrollment_profiles, organisation_units, organisations, roles, tenants,
+    catalogs, departments, enrollment_profiles, organisation_units, organisations, roles,
     user_groups,
 };
-use crate::tenancy::apply::TenantSettings;
+use crate::tenancy::{Tenant, TenantSettings};
 
 /// Codes ↔ ids of one kind of object.
 #[derive(Debug, Clone, Default)]
@@ -105,21 +105,8 @@ pub struct Refs {
 impl Refs {
     /// Loads the reference data of `tenant`.
     pub async fn load<C: ConnectionTrait>(db: &C, tenant: TenantId) -> crate::Result<Self> {
-        let t = tenants::Entity::find_by_id(tenant.0)
-            .one(db)
-            .await?
-            .ok_or_else(|| crate::Error::NotFound("tenant".into()))?;
-        let settings: TenantSettings = serde_json::from_value(t.settings.clone())
-            .map_err(|e| anyhow::anyhow!("tenant settings unreadable: {e}"))?;
-        let languages = t
-            .languages
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // The tenant context's one parser: a bad stored setting fails the import.
+        let t = Tenant::load(db, tenant).await?;
 
         let unit_rows = tenant.find::<organisation_units::Entity>().all(db).await?;
         let mut units = Codes::default();
@@ -178,8 +165,8 @@ impl Refs {
             slug: t.slug,
             name: t.name,
             default_language: t.default_language,
-            languages,
-            settings,
+            languages: t.languages,
+            settings: t.settings,
             units,
             unit_namespace,
             organisations,

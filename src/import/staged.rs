@@ -634,22 +634,6 @@ pub(crate) async fn report_csv_in(
     Ok(out.finish().map_err(anyhow::Error::from)?)
 }
 
-/// Import ids of the tenant's imports whose state is `state` (tests, dashboards).
-pub async fn ids_in_state(
-    db: &DatabaseConnection,
-    tenant: TenantId,
-    state: &str,
-) -> crate::Result<Vec<Uuid>> {
-    Ok(tenant
-        .find::<imports::Entity>()
-        .select_only()
-        .column(imports::Column::Id)
-        .filter(imports::Column::State.eq(state))
-        .into_tuple()
-        .all(db)
-        .await?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,12 +180,8 @@ pub fn render_for(
     language: &str,
     context: impl Serialize,
 ) -> anyhow::Result<Rendered> {
-    let overrides: MailTemplates = match tenant.settings.pointer("/mail/templates") {
-        Some(v) => serde_json::from_value(v.clone())
-            .map_err(|e| anyhow::anyhow!("tenant mail templates: {e}"))?,
-        None => MailTemplates::new(),
-    };
-    render_with(&overrides, name, language, context)
+    let tenant = crate::tenancy::Tenant::from_row(tenant)?;
+    render_with(&tenant.settings.mail.templates, name, language, context)
 }
 
 /// J2: renders mail `name` in `language` with `context`. The first template that exists wins:

@@ -13,14 +13,13 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IdenStatic, IntoActiveModel, Iterable, QueryFilter,
     TryIntoModel,
 };
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::descriptor::{
-    Branding, Features, Login, MailSettings, PasswordPolicy, Registration, TenantDescriptor,
-};
+use super::context::TenantSettings;
+use super::descriptor::TenantDescriptor;
 use super::plan::{Table, Write, descriptor_hash, line, obj};
 use crate::store::entity::{
     catalogs, departments, enrollment_profiles, executions, import_configurations,
@@ -55,40 +54,6 @@ impl ApplyReport {
     /// Whether applying changed nothing.
     pub fn is_unchanged(&self) -> bool {
         !self.lines.iter().any(ReportLine::is_change)
-    }
-}
-
-/// Tenant behaviour stored with the tenant row (everything not kept in its own table).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantSettings {
-    /// I6.
-    pub user_quota: Option<u32>,
-    /// Feature switches.
-    pub features: Features,
-    /// R1.
-    pub login: Login,
-    /// R1: colours of the sign-in and portal pages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<Branding>,
-    /// R2–R6.
-    pub registration: Registration,
-    /// R7.
-    pub password_policy: PasswordPolicy,
-    /// J2.
-    pub mail: MailSettings,
-}
-
-impl TenantSettings {
-    fn of(d: &TenantDescriptor) -> Self {
-        Self {
-            user_quota: d.user_quota,
-            features: d.features.clone(),
-            login: d.login.clone(),
-            branding: d.branding,
-            registration: d.registration.clone(),
-            password_policy: d.password_policy.clone(),
-            mail: d.mail.clone(),
-        }
     }
 }
 

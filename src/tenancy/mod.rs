@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod branding;
+pub mod context;
 pub mod descriptor;
 pub mod ownership;
 pub mod plan;
@@ -12,6 +13,7 @@ pub mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use context::{Tenant, TenantSettings, Tenants};
 pub use descriptor::TenantDescriptor;
 use positions::{Position, PositionIndex};
 

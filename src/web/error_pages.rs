@@ -74,7 +74,15 @@ pub async fn localise(State(state): State<AppState>, request: Request, next: Nex
         },
         None => super::i18n::choose(None, &tenant.default_language),
     };
-    render(response.status(), page, lang, Some(tenant_view(&tenant)))
+    let view = match tenant_view(&tenant) {
+        Ok(view) => view,
+        Err(e) => {
+            // The tenant's settings are unreadable: answer the plain error page, and say why.
+            tracing::error!(tenant.slug = %slug, error = %e, "tenant error page");
+            return response;
+        }
+    };
+    render(response.status(), page, lang, Some(view))
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::MethodRouter;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::app::AppState;
 use crate::auth::principal::{Principal, PrincipalKind, SESSION_KEY};
@@ -19,7 +18,7 @@ use crate::authz::{Permit, Right};
 use crate::domain::Source;
 use crate::error::Error;
 use crate::store::TenantId;
-use crate::store::entity::{backoffice_accounts, tenants, users};
+use crate::store::entity::{backoffice_accounts, users};
 
 /// Guards `route` with `right`.
 pub fn need(
@@ -75,12 +74,9 @@ async fn authorize(
     api: bool,
 ) -> crate::Result<Permit> {
     let slug = tenant_slug(path).ok_or_else(|| Error::NotFound("tenant".into()))?;
-    let tenant = tenants::Entity::find()
-        .filter(tenants::Column::Slug.eq(slug))
-        .filter(tenants::Column::Active.eq(true))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| Error::NotFound("tenant".into()))?;
+    // The row is read on every request (so a request never runs on an older one); its parsed
+    // context comes from the cache while the row is unchanged.
+    let (tenant, context) = state.tenants.by_slug(&state.db, slug).await?;
     let principal = principal(state, headers, session)
         .await?
         .ok_or(Error::Unauthenticated)?;
@@ -115,7 +111,9 @@ async fn authorize(
         let state = announcing.clone();
         Box::pin(async move { crate::authz::enforcer::announce(&state, tenant).await })
     });
-    Ok(Permit::for_principal(principal, rights, source, request_id).announcing(announcer))
+    Ok(Permit::for_principal(principal, rights, source, request_id)
+        .announcing(announcer)
+        .with_tenant(context))
 }
 
 /// The caller: a bearer token, else the session's principal.

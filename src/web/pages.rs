@@ -157,13 +157,13 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 /// reaches the style sheet.
 ///
 /// [`Colour`]: crate::tenancy::branding::Colour
-pub fn tenant_view(tenant: &tenants::Model) -> serde_json::Value {
-    let brand: Branding = tenant
+/// A bad stored setting is an error (from the one tenant context), not the default colours.
+pub fn tenant_view(tenant: &tenants::Model) -> crate::Result<serde_json::Value> {
+    let brand: Branding = crate::tenancy::Tenant::from_row(tenant)?
         .settings
-        .get("branding")
-        .and_then(|b| serde_json::from_value(b.clone()).ok())
+        .branding
         .unwrap_or_default();
-    json!({ "name": tenant.name, "slug": tenant.slug, "brand": brand })
+    Ok(json!({ "name": tenant.name, "slug": tenant.slug, "brand": brand }))
 }
 
 /// R1, R7: renders page template `name` with `ctx` (HTML-escaped: `.html` templates

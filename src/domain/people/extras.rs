@@ -236,7 +236,7 @@ pub async fn add_employment(
     let ctx = permit.ctx();
     let scope = &permit.scope(db, Right::Users).await?;
     let tenant = ctx.tenant;
-    let info = refs::tenant_info(db, tenant).await?;
+    let info = permit.tenant_context(db).await?;
     let txn = crate::store::begin_write(db).await?;
     in_scope(&txn, tenant, scope, user).await?;
     let mut p = Problems::default();

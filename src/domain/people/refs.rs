@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::authz::Scope;
@@ -14,9 +14,9 @@ use crate::error::FieldError;
 use crate::store::TenantId;
 use crate::store::entity::{
     catalogs, enrollment_profiles, organisation_units, organisations, role_assignments, roles,
-    tenants, user_groups, users,
+    user_groups, users,
 };
-use crate::tenancy::apply::TenantSettings;
+use crate::tenancy::Tenant;
 
 /// Most characters of an extended property's name (U9).
 pub const PROPERTY_NAME_MAX: usize = 100;
@@ -113,47 +113,10 @@ pub fn properties(p: &mut Problems, props: &BTreeMap<String, String>) {
     }
 }
 
-/// The tenant row's settings and languages.
-pub struct TenantInfo {
-    /// Feature switches, password policy …
-    pub settings: TenantSettings,
-    /// Languages offered.
-    pub languages: Vec<String>,
-    /// The tenant row (for the password policy).
-    pub row: tenants::Model,
-}
-
-/// Loads the settings of `tenant`.
-pub async fn tenant_info<C: ConnectionTrait>(
-    db: &C,
-    tenant: TenantId,
-) -> crate::Result<TenantInfo> {
-    let row = tenants::Entity::find_by_id(tenant.0)
-        .one(db)
-        .await?
-        .ok_or_else(|| crate::Error::NotFound("tenant".into()))?;
-    let settings: TenantSettings = serde_json::from_value(row.settings.clone())
-        .map_err(|e| anyhow::anyhow!("tenant settings unreadable: {e}"))?;
-    let languages = row
-        .languages
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(TenantInfo {
-        settings,
-        languages,
-        row,
-    })
-}
-
 /// J2: a language the tenant offers (`None`/blank → none of the user's own).
-pub fn language(p: &mut Problems, info: &TenantInfo, value: Option<&str>) -> Option<String> {
+pub fn language(p: &mut Problems, info: &Tenant, value: Option<&str>) -> Option<String> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if info.languages.iter().any(|l| l == v) {
+    if info.offers(v) {
         Some(v.to_owned())
     } else {
         p.add(
@@ -423,7 +386,7 @@ pub async fn role_ids<C: ConnectionTrait>(
 /// Superior role (a portal role whose scope is `assigned_learners`). `None`/blank → none.
 pub async fn superior<C: ConnectionTrait>(
     db: &C,
-    info: &TenantInfo,
+    info: &Tenant,
     tenant: TenantId,
     p: &mut Problems,
     value: Option<&str>,

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{settings_of, state};
+use super::state;
 use crate::app::AppState;
 use crate::auth::links::{self, Holder, Purpose};
 use crate::auth::principal::{Principal, PrincipalKind};
@@ -16,15 +16,18 @@ use crate::authz::Right;
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{backoffice_accounts, jobs, role_assignments, roles, tenants, users};
+use crate::tenancy::Tenant;
 
 /// The tenant's sender (`mail.from_name` / `mail.from_address`), when it has one.
-pub fn sender_of(tenant: &tenants::Model) -> Option<String> {
-    let mail = settings_of(tenant).ok()?.mail;
-    let address = mail.from_address?;
-    Some(match mail.from_name {
+pub fn sender_of(tenant: &tenants::Model) -> crate::Result<Option<String>> {
+    let mail = Tenant::from_row(tenant)?.settings.mail;
+    let Some(address) = mail.from_address else {
+        return Ok(None);
+    };
+    Ok(Some(match mail.from_name {
         Some(name) => format!("\"{}\" <{address}>", name.replace('"', "")),
         None => address,
-    })
+    }))
 }
 
 /// Renders `template` in `language` and hands it to the mailer.
@@ -41,7 +44,7 @@ pub async fn send(
         .mailer
         .send(crate::mail::Mail {
             to: to.to_owned(),
-            from: sender_of(tenant),
+            from: sender_of(tenant)?,
             subject: rendered.subject,
             text: rendered.text,
             attachments: vec![],
@@ -109,7 +112,10 @@ pub async fn send_confirmation_job(state: &AppState, job: &jobs::Model) -> crate
     if user.registration_state != state::PENDING_CONFIRMATION {
         return Ok(());
     }
-    let hours = settings_of(&tenant)?.registration.link_valid_hours;
+    let hours = Tenant::from_row(&tenant)?
+        .settings
+        .registration
+        .link_valid_hours;
     let issued = links::issue(
         &state.db,
         TenantId(tenant.id),
@@ -194,7 +200,10 @@ pub async fn approvers_of(
     user: &users::Model,
 ) -> crate::Result<Vec<backoffice_accounts::Model>> {
     let t = TenantId(tenant.id);
-    let approver_role = settings_of(tenant)?.registration.approver_role;
+    let approver_role = Tenant::from_row(tenant)?
+        .settings
+        .registration
+        .approver_role;
     let role_ids: Vec<Uuid> = match approver_role {
         Some(code) => t
             .find::<roles::Entity>()

@@ -24,9 +24,10 @@ use uuid::Uuid;
 pub use fields::{Checked, RegistrationForm, Rules, domain_allowed};
 
 use crate::auth::links::{self, Purpose};
-use crate::auth::recovery::{LinkProblem, policy_of};
+use crate::auth::recovery::LinkProblem;
 use crate::domain::audit::{self, Change};
 use crate::domain::ctx::Ctx;
+use crate::domain::return_target::safe_next;
 use crate::domain::users::{queue_set_password_mails, suggest_login, taken_with_prefixes};
 use crate::error::{Error, FieldError};
 use crate::jobs::{self, NewJob};
@@ -35,7 +36,7 @@ use crate::store::entity::{
     catalogs, extended_properties, organisation_units, organisations, role_assignments, roles,
     single_use_tokens, tenants, user_catalogs, users,
 };
-use crate::tenancy::apply::TenantSettings;
+use crate::tenancy::Tenant;
 use crate::tenancy::descriptor::{Registration, RegistrationFlow};
 
 /// `users.registration_state` values (R3).
@@ -60,17 +61,6 @@ pub mod job {
     pub const OUTCOME: &str = "mail.registration_outcome";
     /// "Your account is ready" to a registrant who chose a password (flow: immediate).
     pub const WELCOME: &str = "mail.registration_welcome";
-}
-
-/// The tenant's settings as applied from its descriptor.
-pub fn settings_of(tenant: &tenants::Model) -> crate::Result<TenantSettings> {
-    serde_json::from_value(tenant.settings.clone())
-        .map_err(|e| Error::Internal(anyhow::anyhow!("tenant settings: {e}")))
-}
-
-/// R5: a return target is kept only when it is a plain path inside this tenant's portal.
-pub fn safe_return_target(slug: &str, target: Option<&str>) -> Option<String> {
-    crate::web::signin::safe_next(slug, target)
 }
 
 /// What the registrant is told after sending the form (R3, R5: the thank-you page).
@@ -137,21 +127,18 @@ pub async fn register(
         .one(db)
         .await?
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
-    let settings = settings_of(&tenant)?;
-    let reg = &settings.registration;
+    let context = Tenant::from_row(&tenant)?;
+    let reg = &context.settings.registration;
     if !reg.enabled {
         return Err(Error::NotFound("registration".into()));
     }
     let (orgs, units) = choices(db, ctx.tenant).await?;
     let org_codes: Vec<String> = orgs.into_iter().map(|(c, _)| c).collect();
     let unit_codes: Vec<String> = units.into_iter().map(|(c, _)| c).collect();
-    let languages: Vec<String> =
-        serde_json::from_value(tenant.languages.clone()).unwrap_or_default();
-    let policy = policy_of(&tenant);
     let rules = Rules {
         registration: reg,
-        policy: &policy,
-        languages: &languages,
+        policy: &context.settings.password_policy,
+        languages: &context.languages,
         organisations: &org_codes,
         units: &unit_codes,
         captcha_expected,
@@ -159,7 +146,7 @@ pub async fn register(
     };
     let mut checked = fields::check(form, &rules).map_err(Error::Validation)?;
     checked.properties.retain(|_, v| !v.is_empty());
-    let return_to = safe_return_target(&tenant.slug, return_to);
+    let return_to = safe_next(&tenant.slug, return_to);
     let mut problems = Vec::new();
     // U2: a taken login name is reported with a free suggestion.
     let base = checked.login.as_str().to_owned();

@@ -11,7 +11,6 @@ use crate::authz::Permit;
 use crate::domain::{backoffice, user_directory};
 use crate::error::{Error, FieldError};
 use crate::store::entity::tenants;
-use crate::tenancy::apply::TenantSettings;
 use crate::tenancy::descriptor::Features;
 use crate::web::i18n;
 use crate::web::pages::{Page, PageError};
@@ -40,7 +39,7 @@ impl Frame {
         let own = own_language(state, access).await?;
         let lang = i18n::choose(own.as_deref(), &tenant.default_language);
         let mut ctx = Map::new();
-        ctx.insert("tenant".into(), crate::web::pages::tenant_view(&tenant));
+        ctx.insert("tenant".into(), crate::web::pages::tenant_view(&tenant)?);
         ctx.insert("lang".into(), json!(lang));
         ctx.insert("login".into(), json!(access.login()));
         ctx.insert("menu".into(), json!(super::menu(access.rights())));
@@ -49,9 +48,9 @@ impl Frame {
             "base".into(),
             json!(format!("/t/{}/backoffice", tenant.slug)),
         );
-        let settings: Option<TenantSettings> = serde_json::from_value(tenant.settings).ok();
-        let features = settings.map(|s| s.features).unwrap_or_default();
-        let languages: Vec<String> = serde_json::from_value(tenant.languages).unwrap_or_default();
+        let context = access.tenant_context(&state.db).await?;
+        let features = context.settings.features.clone();
+        let languages = context.languages.clone();
         Ok(Self {
             lang,
             ctx,

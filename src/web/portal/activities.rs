@@ -62,7 +62,7 @@ async fn render(
 ) -> Result<Response, PageError> {
     let view =
         invitations::activity(&state.db, TenantId(tenant.id), code, user.map(|u| u.id)).await?;
-    let mut ctx = base(tenant, user.and_then(|u| u.language.as_deref()));
+    let mut ctx = base(tenant, user.and_then(|u| u.language.as_deref()))?;
     ctx.insert("activity".into(), json!(view));
     ctx.insert("signed_in".into(), json!(user.is_some()));
     ctx.insert("notice".into(), json!(notice));
@@ -213,9 +213,8 @@ async fn invite_page(
         .await?
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
     let view = invitations::activity(&state.db, access.tenant(), code, None).await?;
-    let languages: Vec<String> =
-        serde_json::from_value(tenant.languages.clone()).unwrap_or_default();
-    let mut ctx = base(&tenant, None);
+    let languages = access.tenant_context(&state.db).await?.languages.clone();
+    let mut ctx = base(&tenant, None)?;
     ctx.insert("activity".into(), json!(view));
     ctx.insert(
         "link".into(),

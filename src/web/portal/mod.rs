@@ -79,13 +79,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// The page context every portal page starts from: tenant, language and texts.
-fn base(tenant: &tenants::Model, own_language: Option<&str>) -> Map<String, Value> {
+fn base(tenant: &tenants::Model, own_language: Option<&str>) -> crate::Result<Map<String, Value>> {
     let lang = crate::web::i18n::choose(own_language, &tenant.default_language);
     let mut ctx = Map::new();
-    ctx.insert("tenant".into(), crate::web::pages::tenant_view(tenant));
+    ctx.insert("tenant".into(), crate::web::pages::tenant_view(tenant)?);
     ctx.insert("lang".into(), json!(lang));
     ctx.insert("tx".into(), json!(texts::texts(lang)));
-    ctx
+    Ok(ctx)
 }
 
 /// The signed-in portal user of `tenant` on this session, when there is one that may use the
@@ -134,7 +134,7 @@ async fn home(State(state): State<AppState>, access: Permit) -> Result<Response,
         .ok_or_else(|| Error::NotFound("tenant".into()))?;
     if let Some(target) =
         registration::take_return_target(&state.db, access.tenant(), access.signed_in()?.id).await?
-        && let Some(target) = registration::safe_return_target(&tenant.slug, Some(&target))
+        && let Some(target) = crate::domain::return_target::safe_next(&tenant.slug, Some(&target))
     {
         return Ok(Redirect::to(&target).into_response());
     }
@@ -149,7 +149,7 @@ async fn home(State(state): State<AppState>, access: Permit) -> Result<Response,
         .unwrap_or_else(|| access.login().to_owned());
     let enrollments =
         invitations::enrollments_of(&state.db, access.tenant(), access.signed_in()?.id).await?;
-    let mut ctx = base(&tenant, user.as_ref().and_then(|u| u.language.as_deref()));
+    let mut ctx = base(&tenant, user.as_ref().and_then(|u| u.language.as_deref()))?;
     ctx.insert("login".into(), json!(access.login()));
     ctx.insert("first_name".into(), json!(first_name));
     ctx.insert("enrollments".into(), json!(enrollments));

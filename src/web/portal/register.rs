@@ -20,12 +20,12 @@ use crate::app::AppState;
 use crate::auth::recovery::LinkProblem;
 use crate::auth::signin::tenant_by_slug;
 use crate::domain::ctx::{Actor, ActorKind, Ctx, Source};
-use crate::domain::registration::{
-    self, Next, RegistrationForm, choices, safe_return_target, settings_of,
-};
+use crate::domain::registration::{self, Next, RegistrationForm, choices};
+use crate::domain::return_target::safe_next;
 use crate::error::{Error, FieldError};
 use crate::store::TenantId;
 use crate::store::entity::tenants;
+use crate::tenancy::Tenant;
 use crate::web::pages::{Page, PageError};
 
 const CAPTCHA_KEY: &str = "roster.portal.captcha";
@@ -96,7 +96,8 @@ async fn page(
     errors: &[FieldError],
     next: Option<String>,
 ) -> Result<Response, PageError> {
-    let settings = settings_of(tenant)?;
+    let context = Tenant::from_row(tenant)?;
+    let settings = &context.settings;
     if !settings.registration.enabled {
         return Err(Error::NotFound("registration".into()).into());
     }
@@ -107,13 +108,12 @@ async fn page(
         None
     };
     let (orgs, units) = choices(&state.db, TenantId(tenant.id)).await?;
-    let languages: Vec<String> =
-        serde_json::from_value(tenant.languages.clone()).unwrap_or_default();
+    let languages = &context.languages;
     let mut by_field: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for e in errors {
         by_field.entry(&e.field).or_default().push(&e.message);
     }
-    let mut ctx = base(tenant, None);
+    let mut ctx = base(tenant, None)?;
     ctx.insert("fields".into(), json!(reg.fields));
     ctx.insert(
         "allowed_domains".into(),
@@ -148,7 +148,7 @@ pub async fn form(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     let tenant = tenant_by_slug(&state.db, &slug).await?;
-    let next = safe_return_target(&tenant.slug, q.next.as_deref());
+    let next = safe_next(&tenant.slug, q.next.as_deref());
     page(
         &state,
         &session,
@@ -182,7 +182,7 @@ pub async fn submit(
     let mut form: RegistrationForm =
         serde_json::from_value(Value::Object(values.clone())).unwrap_or_default();
     form.properties = properties;
-    let next = safe_return_target(&tenant.slug, values.get("next").and_then(Value::as_str));
+    let next = safe_next(&tenant.slug, values.get("next").and_then(Value::as_str));
     let expected: Option<Captcha> = session
         .remove(CAPTCHA_KEY)
         .await
@@ -236,8 +236,8 @@ pub async fn thanks(
         .as_deref()
         .filter(|s| known.contains(s))
         .unwrap_or("sign_in");
-    let next = safe_return_target(&tenant.slug, q.next.as_deref());
-    let mut ctx = base(&tenant, None);
+    let next = safe_next(&tenant.slug, q.next.as_deref());
+    let mut ctx = base(&tenant, None)?;
     ctx.insert("step".into(), json!(step));
     ctx.insert("returns".into(), json!(next.is_some()));
     ctx.insert(
@@ -262,7 +262,7 @@ pub async fn confirm_form(
     Query(q): Query<TokenForm>,
 ) -> Result<Page, PageError> {
     let tenant = tenant_by_slug(&state.db, &slug).await?;
-    let mut ctx = base(&tenant, None);
+    let mut ctx = base(&tenant, None)?;
     ctx.insert("token".into(), json!(q.token));
     ctx.insert(
         "action".into(),
@@ -280,10 +280,10 @@ pub async fn confirm_submit(
 ) -> Result<Page, PageError> {
     let tenant = tenant_by_slug(&state.db, &slug).await?;
     let ctx = ctx_of(&tenant, &headers);
-    let mut page_ctx = base(&tenant, None);
+    let mut page_ctx = base(&tenant, None)?;
     match registration::confirm(&state.db, &ctx, &f.token).await? {
         Ok(done) => {
-            let next = safe_return_target(&tenant.slug, done.return_to.as_deref());
+            let next = safe_next(&tenant.slug, done.return_to.as_deref());
             page_ctx.insert("done".into(), json!(true));
             page_ctx.insert("set_password".into(), json!(done.set_password_mailed));
             page_ctx.insert(

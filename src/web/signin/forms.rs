@@ -10,13 +10,14 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
 
-use super::{ClientAddr, current, encode, end, establish, home, login_url, minutes, safe_next};
+use super::{ClientAddr, current, encode, end, establish, home, login_url, minutes};
 use crate::app::AppState;
 use crate::auth::principal::PrincipalKind;
 use crate::auth::signin::{self, Attempt, Refusal};
 use crate::auth::throttle::Throttle;
+use crate::domain::return_target::safe_next;
 use crate::store::entity::tenants;
-use crate::tenancy::apply::TenantSettings;
+use crate::tenancy::Tenant;
 use crate::tenancy::descriptor::LoginLayout;
 use crate::web::i18n;
 use crate::web::pages::{Page, PageError};
@@ -55,10 +56,10 @@ fn render(
     kind: PrincipalKind,
     view: View<'_>,
 ) -> Result<Page, PageError> {
-    let settings: Option<TenantSettings> = serde_json::from_value(tenant.settings.clone()).ok();
+    let settings = Tenant::from_row(tenant)?.settings;
     // R1: the portal offers registration beside (split) or below (standard) the form.
     let (register_url, split) = match (&settings, kind) {
-        (Some(s), PrincipalKind::User) if s.registration.enabled => (
+        (s, PrincipalKind::User) if s.registration.enabled => (
             // R5: registration keeps the return target of an invitation.
             Some(match &view.next {
                 Some(n) => format!("/t/{}/register?next={}", tenant.slug, encode(n)),
@@ -78,7 +79,7 @@ fn render(
         json!({
             // The visitor is not known yet: the tenant's default language.
             "lang": i18n::choose(None, &tenant.default_language),
-            "tenant": crate::web::pages::tenant_view(tenant),
+            "tenant": crate::web::pages::tenant_view(tenant)?,
             "kind": match kind { PrincipalKind::Backoffice => "backoffice", PrincipalKind::User => "user" },
             "action": login_url(&tenant.slug, kind),
             "next": view.next,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
-use super::{current, encode, establish, home, login_url, minutes, request_id, safe_next};
+use super::{current, encode, establish, home, login_url, minutes, request_id};
 use crate::app::AppState;
 use crate::auth::principal::{Principal, PrincipalKind};
 use crate::auth::recovery::{
@@ -20,6 +20,7 @@ use crate::auth::recovery::{
 use crate::auth::signin::{self, principal_for};
 use crate::auth::throttle::Throttle;
 use crate::domain::ctx::Source;
+use crate::domain::return_target::safe_next;
 use crate::error::Error;
 use crate::store::TenantId;
 use crate::store::entity::{backoffice_accounts, tenants, users};
@@ -27,12 +28,12 @@ use crate::web::i18n;
 use crate::web::pages::{Page, PageError};
 
 /// The context every password page shares, in `lang`.
-fn base(tenant: &tenants::Model, lang: &str) -> Value {
-    json!({
+fn base(tenant: &tenants::Model, lang: &str) -> crate::Result<Value> {
+    Ok(json!({
         "lang": lang,
-        "tenant": crate::web::pages::tenant_view(tenant),
-        "policy": recovery::policy_of(tenant),
-    })
+        "tenant": crate::web::pages::tenant_view(tenant)?,
+        "policy": recovery::policy_of(tenant)?,
+    }))
 }
 
 /// The language of a page for a visitor not yet known: the tenant's default language.
@@ -102,7 +103,7 @@ fn change_page(
         status,
         "signin/change.html",
         with(
-            base(tenant, lang),
+            base(tenant, lang)?,
             json!({
                 "action": format!("/t/{}/password/change", tenant.slug),
                 "logout_url": format!("/t/{}/logout", tenant.slug),
@@ -239,7 +240,7 @@ fn link_problem_page(tenant: &tenants::Model, problem: LinkProblem) -> Result<Pa
         status,
         "signin/set.html",
         with(
-            base(tenant, tenant_lang(tenant)),
+            base(tenant, tenant_lang(tenant))?,
             json!({
                 "link_problem": problem,
                 "forgot_url": format!("/t/{}/password/forgot", tenant.slug),
@@ -260,7 +261,7 @@ fn set_page(
         status,
         "signin/set.html",
         with(
-            base(tenant, tenant_lang(tenant)),
+            base(tenant, tenant_lang(tenant))?,
             json!({
                 "action": format!("/t/{}/password/set", tenant.slug),
                 "token": token,
@@ -355,7 +356,7 @@ fn forgot_page(
     Ok(Page::ok(
         "signin/forgot.html",
         with(
-            base(tenant, tenant_lang(tenant)),
+            base(tenant, tenant_lang(tenant))?,
             json!({
                 "action": format!("/t/{}/password/forgot", tenant.slug),
                 "kind": match kind { PrincipalKind::Backoffice => "backoffice", PrincipalKind::User => "user" },
