@@ -21,10 +21,11 @@ use std::sync::{Arc, Mutex};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::permit::{subtree, unit_children};
 use super::{Permit, Right, Scope};
 use crate::error::Error;
 use crate::store::entity::{
-    backoffice_accounts, catalog_access, organisation_units, role_assignments, role_rights, roles,
+    backoffice_accounts, catalog_access, role_assignments, role_rights, roles,
 };
 
 /// A unit tree: parent → children.
@@ -134,34 +135,14 @@ impl Holdings {
         let children = match loaded {
             Some(children) => children,
             None => {
-                let mut children = Children::new();
-                for u in permit
-                    .tenant()
-                    .find::<organisation_units::Entity>()
-                    .all(db)
-                    .await?
-                {
-                    if let Some(parent) = u.parent_id {
-                        children.entry(parent).or_default().push(u.id);
-                    }
-                }
-                let children = Arc::new(children);
+                let children = Arc::new(unit_children(db, permit.tenant()).await?);
                 if let Ok(mut slot) = self.children.lock() {
                     *slot = Some(Arc::clone(&children));
                 }
                 children
             }
         };
-        let mut out = HashSet::new();
-        let mut stack = vec![unit];
-        while let Some(id) = stack.pop() {
-            if out.insert(id)
-                && let Some(kids) = children.get(&id)
-            {
-                stack.extend(kids.iter().copied());
-            }
-        }
-        Ok(out)
+        Ok(subtree(&children, &[unit]))
     }
 
     fn known(&self, right: Right) -> Option<Scope> {

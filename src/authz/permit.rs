@@ -347,13 +347,25 @@ pub async fn descendants<C: ConnectionTrait>(
     tenant: TenantId,
     roots: &[Uuid],
 ) -> crate::Result<HashSet<Uuid>> {
-    let units = tenant.find::<organisation_units::Entity>().all(db).await?;
+    Ok(subtree(&unit_children(db, tenant).await?, roots))
+}
+
+/// The tenant's unit tree as parent → children.
+pub async fn unit_children<C: ConnectionTrait>(
+    db: &C,
+    tenant: TenantId,
+) -> crate::Result<HashMap<Uuid, Vec<Uuid>>> {
     let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for u in &units {
+    for u in tenant.find::<organisation_units::Entity>().all(db).await? {
         if let Some(p) = u.parent_id {
             children.entry(p).or_default().push(u.id);
         }
     }
+    Ok(children)
+}
+
+/// `roots` and every unit below them in `children`.
+pub fn subtree(children: &HashMap<Uuid, Vec<Uuid>>, roots: &[Uuid]) -> HashSet<Uuid> {
     let mut out: HashSet<Uuid> = HashSet::new();
     let mut stack: Vec<Uuid> = roots.to_vec();
     while let Some(id) = stack.pop() {
@@ -363,7 +375,7 @@ pub async fn descendants<C: ConnectionTrait>(
             stack.extend(kids.iter().copied());
         }
     }
-    Ok(out)
+    out
 }
 
 /// Loads the rights of `principal` from its tenant's enforcer.
